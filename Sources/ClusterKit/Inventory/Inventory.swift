@@ -1,0 +1,112 @@
+/// The validated, resolved inventory: what every other part of ClusterKit works from.
+///
+/// Built only by `InventoryLoader` (decoding + validation), so code holding an `Inventory` may assume
+/// every value is safe to put in a config file or a remote shell command (still quote it: see `ShellQuote`).
+/// Host-level SSH overrides are already merged into `Host.ssh`; `privateAddress` is already defaulted.
+public struct Inventory: Sendable, Equatable {
+    public var ssh: SSHSettings
+    public var memcached: MemcachedSettings
+    public var php: PHPSettings
+    public var firewall: FirewallSettings
+    /// Sorted by name, so everything derived from the inventory is deterministic.
+    public var hosts: [Host]
+
+    public init(ssh: SSHSettings, memcached: MemcachedSettings, php: PHPSettings,
+                firewall: FirewallSettings = FirewallSettings(), hosts: [Host]) {
+        self.ssh = ssh
+        self.memcached = memcached
+        self.php = php
+        self.firewall = firewall
+        self.hosts = hosts.sorted { $0.name < $1.name }
+    }
+
+    public var memcacheHosts: [Host] { hosts.filter { $0.roles.contains(.memcache) } }
+    public var webHosts: [Host] { hosts.filter { $0.roles.contains(.web) } }
+    public func host(named name: String) -> Host? { hosts.first { $0.name == name } }
+}
+
+public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
+    case memcache
+    case web
+
+    public static func < (lhs: Role, rhs: Role) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+public struct Host: Sendable, Equatable {
+    /// A plain DNS label (`[a-z0-9][a-z0-9-]*`), used in directory names and plan output.
+    public var name: String
+    /// Empty roles are allowed: such a host is only a vantage point (e.g. verify checks that it can NOT
+    /// reach memcached).
+    public var roles: Set<Role>
+    /// Where SSH connects: an IP literal or a hostname.
+    public var address: String
+    /// IP literal used in configs and firewall rules.
+    public var privateAddress: String
+    /// Effective SSH settings (top-level merged with the host's own `ssh` block).
+    public var ssh: SSHSettings
+
+    public init(name: String, roles: Set<Role>, address: String, privateAddress: String, ssh: SSHSettings) {
+        self.name = name
+        self.roles = roles
+        self.address = address
+        self.privateAddress = privateAddress
+        self.ssh = ssh
+    }
+
+    public var sortedRoles: [Role] { roles.sorted() }
+}
+
+public struct SSHSettings: Sendable, Equatable {
+    public var user: String
+    public var port: Int
+    /// Path as written in the inventory (may start with `~`); nil = OpenSSH's default identities.
+    public var identityFile: String?
+    /// nil = `~/.ssh/known_hosts`.
+    public var knownHostsFile: String?
+
+    public init(user: String = "root", port: Int = 22, identityFile: String? = nil, knownHostsFile: String? = nil) {
+        self.user = user
+        self.port = port
+        self.identityFile = identityFile
+        self.knownHostsFile = knownHostsFile
+    }
+}
+
+public struct MemcachedSettings: Sendable, Equatable {
+    public var port: Int
+    public var user: String
+    public var maxConnections: Int
+    public var cacheSizeMB: Int
+    /// Extra memcached command-line options, each one word (validated: no shell syntax).
+    public var extraOptions: [String]
+
+    public init(port: Int = 11211, user: String = "memcached", maxConnections: Int = 1024,
+                cacheSizeMB: Int = 64, extraOptions: [String] = []) {
+        self.port = port
+        self.user = user
+        self.maxConnections = maxConnections
+        self.cacheSizeMB = cacheSizeMB
+        self.extraOptions = extraOptions
+    }
+}
+
+public enum SessionHandler: String, Sendable, Codable, CaseIterable {
+    /// PECL memcache: save_path `tcp://IP:PORT, tcp://IP:PORT`.
+    case memcache
+    /// PECL memcached: save_path `IP:PORT,IP:PORT` without scheme.
+    case memcached
+
+    /// The EL package providing the PHP extension.
+    public var elPackage: String { self == .memcache ? "php-pecl-memcache" : "php-pecl-memcached" }
+}
+
+public struct PHPSettings: Sendable, Equatable {
+    public var sessionHandler: SessionHandler
+    public init(sessionHandler: SessionHandler = .memcache) { self.sessionHandler = sessionHandler }
+}
+
+public struct FirewallSettings: Sendable, Equatable {
+    /// Extra sources (IP literals or CIDR) allowed to reach memcached besides the web hosts.
+    public var allowFrom: [String]
+    public init(allowFrom: [String] = []) { self.allowFrom = allowFrom }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+import ClusterKit
+
+@main
+struct Clusterctl: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clusterctl",
+        abstract: "Provision a PHP web cluster whose sessions live in memcached.",
+        subcommands: []
+    )
+}

@@ -1,0 +1,1 @@
+// Integration tests against the namespace test cluster (see Tests/Cluster).

@@ -86,7 +86,7 @@ public enum PHPIniEditor {
 
 extension String {
     func trimmingASCIIWhitespace() -> String {
-        let blanks: Set<Character> = [" ", "\t", "\r", "\n"]
+        let blanks: Set<Character> = [" ", "\t", "\r", "\n", "\r\n"]
         return String(drop { blanks.contains($0) }.reversed().drop { blanks.contains($0) }.reversed())
     }
 }

@@ -59,7 +59,7 @@ public actor InMemoryTransport: HostTransport {
         for line in script.split(separator: "\n").map(String.init) {
             if let package = word(after: "if rpm -q ", in: line) {
                 out += "package \(package) \(installed.contains(package) ? "installed" : "absent")\n"
-            } else if let service = word(after: "chkconfig --list ", in: line) {
+            } else if let service = word(after: "if chkconfig --list ", in: line) {
                 let state = services[service] ?? Service()
                 out += "service \(service) \(state.enabled ? "enabled" : "disabled") \(state.running ? "running" : "stopped")\n"
             } else if line.hasPrefix("f=") {

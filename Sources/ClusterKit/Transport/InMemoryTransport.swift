@@ -25,6 +25,11 @@ public actor InMemoryTransport: HostTransport {
     public var unreachable: String?
     /// A command containing any of these substrings fails with exit status 1.
     public var failingCommands: [String] = []
+    /// Shared between hosts to observe the order of commands across them, entries "label: command".
+    public var journal: CommandJournal?
+    public var label = ""
+    /// Yields this many times before each command: a slow host, to expose missing cross-host ordering.
+    public var yieldsBeforeCommands = 0
 
     public init() {}
 
@@ -33,6 +38,8 @@ public actor InMemoryTransport: HostTransport {
     public func run(_ command: String, stdin: [UInt8]) async throws -> CommandResult {
         if let unreachable { throw InMemoryTransportError(message: unreachable) }
         commands.append(command)
+        for _ in 0..<yieldsBeforeCommands { await Task.yield() }
+        await journal?.append("\(label): \(command)")
         if failingCommands.contains(where: command.contains) {
             return CommandResult(stderr: Array("simulated failure of: \(command)\n".utf8), exitStatus: 1)
         }
@@ -136,6 +143,13 @@ public actor InMemoryTransport: HostTransport {
         files[temporary] = nil
         return CommandResult()
     }
+}
+
+public actor CommandJournal {
+    public private(set) var entries: [String] = []
+    public init() {}
+    public func append(_ entry: String) { entries.append(entry) }
+    public func index(of entry: String) -> Int? { entries.firstIndex(of: entry) }
 }
 
 public struct InMemoryTransportError: Error, CustomStringConvertible {

@@ -12,8 +12,8 @@ import Testing
         let mc1 = fixture.transport("mc1")
         let commands = await mc1.commands.filter { $0 != FactsGatherer.command }
         try #require(commands.count == 6)
-        #expect(commands[0] == "yum -y install epel-release")
-        #expect(commands[1] == "yum -y install memcached")
+        #expect(commands[0] == "yum -y install epel-release && rpm -q epel-release")
+        #expect(commands[1] == "yum -y install memcached && rpm -q memcached")
         #expect(commands[2] == "mkdir -p /etc/sysconfig")   // the file did not exist when planned
         #expect(commands[3].hasPrefix("{ chown root:root /etc/sysconfig/.memcached.clusterctl-tmp-"))
         #expect(commands[3].contains("&& chmod 644 "))
@@ -80,6 +80,17 @@ import Testing
         #expect(await fixture.transport("web2").commandsMatching("service ").isEmpty)
         #expect(recap.text.contains("  web2  failed (1 change): install httpd php php-pecl-memcache: exit status 1"))
         #expect(recap.text.hasSuffix("Apply: 0 ok, 2 changed, 2 failed.\n"))
+    }
+
+    @Test func packageYumSilentlySkipsIsAFailure() async throws {
+        let fixture = EngineFixture()
+        await fixture.makeFresh()
+        await fixture.transport("web1").configure { $0.unavailablePackages = ["php-pecl-memcache"] }
+        let recap = try await fixture.converge()
+        #expect(recap.outcome(for: "web1")?.status == .failed)
+        #expect(recap.outcome(for: "web1")?.message
+                == "install httpd php php-pecl-memcache: exit status 1: package php-pecl-memcache is not installed")
+        #expect(recap.outcome(for: "web2")?.status == .changed)
     }
 
     @Test(arguments: [1, 4])

@@ -69,7 +69,11 @@ public struct ELFamily: OSFamily {
         """
     }
 
-    public func installCommand(_ packages: [String]) -> String { "yum -y install " + ShellQuote.join(packages) }
+    /// EL5's yum exits 0 when a package is unavailable ("No package P available."), so the install is
+    /// checked with `rpm -q`, which exits with the number of packages missing.
+    public func installCommand(_ packages: [String]) -> String {
+        "yum -y install " + ShellQuote.join(packages) + " && rpm -q " + ShellQuote.join(packages)
+    }
     public func enableCommand(_ service: String) -> String { "chkconfig " + ShellQuote.quote(service) + " on" }
     public func startCommand(_ service: String) -> String { "service " + ShellQuote.quote(service) + " start" }
     public func restartCommand(_ service: String) -> String { "service " + ShellQuote.quote(service) + " restart" }

@@ -18,6 +18,8 @@ public actor InMemoryTransport: HostTransport {
     public var files: [String: RemoteFile] = [:]
     /// Files a package creates when installed (e.g. php → /etc/php.ini).
     public var packageFiles: [String: [String: String]] = [:]
+    /// Packages `yum install` silently skips, like EL5's yum for a package no repository has.
+    public var unavailablePackages: Set<String> = []
     /// Every `run` command, in order (the facts script is recorded as `FactsGatherer.command`).
     public private(set) var commands: [String] = []
     public private(set) var uploads: [(path: String, data: [UInt8], mode: Int32)] = []
@@ -46,7 +48,13 @@ public actor InMemoryTransport: HostTransport {
         if command == FactsGatherer.command {
             return CommandResult(stdout: factsReport(script: String(decoding: stdin, as: UTF8.self)))
         }
-        return execute(command)
+        if command.hasPrefix("{ ") { return commitFile(command.split(separator: " ").map { unquote(String($0)) }) }
+        var last = CommandResult()
+        for part in command.components(separatedBy: " && ") {
+            last = execute(part)
+            if !last.succeeded { break }
+        }
+        return last
     }
 
     public func upload(_ data: [UInt8], to path: String, mode: Int32) async throws {
@@ -101,7 +109,7 @@ public actor InMemoryTransport: HostTransport {
         let words = command.split(separator: " ").map { unquote(String($0)) }
         switch (words.first, words.dropFirst().first) {
         case ("yum", _) where words.count >= 4 && words[1] == "-y" && words[2] == "install":
-            for package in words[3...] {
+            for package in words[3...] where !unavailablePackages.contains(package) {
                 installed.insert(package)
                 for (path, contents) in packageFiles[package] ?? [:] where files[path] == nil {
                     files[path] = RemoteFile(contents: Array(contents.utf8), mode: 0o644, owner: "root", group: "root")
@@ -114,10 +122,12 @@ public actor InMemoryTransport: HostTransport {
                 return CommandResult(stderr: Array("\(words[1]): unrecognized service\n".utf8), exitStatus: 1)
             }
             services[words[1], default: Service()].running = true
+        case ("rpm", "-q"):
+            let missing = words.dropFirst(2).filter { !installed.contains($0) }
+            return CommandResult(stdout: Array(missing.map { "package \($0) is not installed\n" }.joined().utf8),
+                                 exitStatus: Int32(missing.count))
         case ("mkdir", "-p"):
             break
-        case ("{", _):
-            return commitFile(words)
         default:
             return CommandResult(stderr: Array("InMemoryTransport: unknown command: \(command)\n".utf8), exitStatus: 127)
         }

@@ -103,6 +103,13 @@ import Testing
         #expect(HostLimit.matches("anything", pattern: "*"))
     }
 
+    @Test func hostsWithoutRolesAreNotContacted() async throws {
+        let fixture = EngineFixture(withOtherHost: true)
+        await fixture.makeFresh()
+        #expect(try await fixture.plan().hosts.map(\.host.name) == ["mc1", "web1", "web2"])
+        #expect(await fixture.transport("other1").commands.isEmpty)
+    }
+
     @Test func unreachableHostIsPlannedAsError() async throws {
         let fixture = EngineFixture()
         await fixture.makeFresh()

@@ -37,8 +37,13 @@ public struct PlanBuilder: Sendable {
 
     public var family: OSFamily { planner.family }
 
-    public func desiredStates(inventory: Inventory, renderings: [HostRendering]) -> [DesiredState] {
-        renderings.map { DesiredState(rendering: $0, inventory: inventory, family: family) }
+    /// Hosts without roles are vantage points (verify uses them): nothing to converge, so no connection.
+    public func desiredStates(inventory: Inventory, renderings: [HostRendering],
+                              limit: HostLimit? = nil) throws -> [DesiredState] {
+        let selected = try limit.map { Set(try $0.select(inventory.hosts).map(\.name)) }
+        return renderings
+            .filter { !$0.host.roles.isEmpty && (selected?.contains($0.host.name) ?? true) }
+            .map { DesiredState(rendering: $0, inventory: inventory, family: family) }
     }
 
     /// A host that cannot be reached or whose facts cannot be read gets a `HostPlan` with `error` set;

@@ -20,12 +20,15 @@ struct EngineFixture {
     var inventory: Inventory
     var transports: [String: InMemoryTransport]
 
-    init(cacheSizeMB: Int = 64, webCount: Int = 2) {
+    init(cacheSizeMB: Int = 64, webCount: Int = 2, withOtherHost: Bool = false) {
         let ssh = SSHSettings(user: "root", port: 22)
         var hosts = [Host(name: "mc1", roles: [.memcache], address: "198.18.0.11", privateAddress: "198.18.0.11", ssh: ssh)]
         for i in 1...webCount {
             hosts.append(Host(name: "web\(i)", roles: [.web], address: "198.18.0.2\(i)",
                               privateAddress: "198.18.0.2\(i)", ssh: ssh))
+        }
+        if withOtherHost {
+            hosts.append(Host(name: "other1", roles: [], address: "198.18.0.31", privateAddress: "198.18.0.31", ssh: ssh))
         }
         inventory = Inventory(ssh: ssh, memcached: MemcachedSettings(cacheSizeMB: cacheSizeMB), php: PHPSettings(),
                               hosts: hosts)
@@ -76,11 +79,8 @@ struct EngineFixture {
 
     func plan(limit: String? = nil, pool: ConnectionPool? = nil) async throws -> Plan {
         let builder = PlanBuilder()
-        var desired = builder.desiredStates(inventory: inventory, renderings: renderings)
-        if let limit {
-            let selected = Set(try HostLimit(limit).select(inventory.hosts).map(\.name))
-            desired = desired.filter { selected.contains($0.host.name) }
-        }
+        let desired = try builder.desiredStates(inventory: inventory, renderings: renderings,
+                                                limit: limit.map(HostLimit.init))
         return await builder.plan(desired, pool: pool ?? self.pool, parallel: 4)
     }
 

@@ -45,6 +45,26 @@ import Testing
         }
     }
 
+    @Test func savedPlanValuesAreValidatedLikeInventoryInput() async throws {
+        let fixture = EngineFixture()
+        await fixture.makeFresh()
+        let good = String(decoding: try PlanDocument(try await fixture.plan()).encoded(), as: UTF8.self)
+        let cases = [
+            ("\"package\" : \"memcached\"", "\"package\" : \"memcached; reboot\"",
+             "hosts[0].changes[1]: not a package or service name: memcached; reboot"),
+            ("\"path\" : \"/etc/sysconfig/memcached\"", "\"path\" : \"/etc/../root/x\"",
+             "hosts[0].changes[2].file.path: not an absolute path: /etc/../root/x"),
+            ("\"osFamily\" : \"el\"", "\"osFamily\" : \"plan9\"", "osFamily: unknown family \"plan9\""),
+        ]
+        for (original, replacement, message) in cases {
+            #expect(good.contains(original))
+            let bad = good.replacingOccurrences(of: original, with: replacement)
+            #expect(throws: PlanFileError(file: "p.json", message: message)) {
+                try PlanDocument.decode(Array(bad.utf8), file: "p.json")
+            }
+        }
+    }
+
     @Test func savedPlanRefusesHostsWhoseFactsChanged() async throws {
         let fixture = EngineFixture()
         await fixture.makeFresh()

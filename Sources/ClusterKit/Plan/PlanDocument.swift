@@ -78,7 +78,52 @@ public struct PlanDocument: Sendable, Equatable, Codable {
         guard document.version == currentVersion else {
             throw PlanFileError(file: file, message: "version: expected \(currentVersion), found \(document.version)")
         }
+        guard OSFamilies.named(document.osFamily) != nil else {
+            throw PlanFileError(file: file, message: "osFamily: unknown family \"\(document.osFamily)\"")
+        }
+        if let problem = document.firstInvalidValue() { throw PlanFileError(file: file, message: problem) }
         return document
+    }
+
+    /// Reads and decodes a saved plan file.
+    public static func load(path: String) throws -> PlanDocument {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw PlanFileError(file: path, message: "cannot read the file")
+        }
+        return try decode(Array(data), file: path)
+    }
+
+    public var family: OSFamily { OSFamilies.named(osFamily) ?? ELFamily() }
+
+    /// A saved plan is input like the inventory: its names and paths reach remote shells (quoted as well),
+    /// so they are checked the way inventory validation would.
+    func firstInvalidValue() -> String? {
+        func isName(_ s: String) -> Bool {
+            !s.isEmpty && s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._+-".contains($0)) }
+        }
+        func isPath(_ s: String) -> Bool {
+            s.hasPrefix("/") && !s.contains("\0") && !s.contains("\n") && !s.split(separator: "/").contains("..")
+        }
+        for (h, host) in hosts.enumerated() {
+            let at = "hosts[\(h)]"
+            guard isName(host.name) else { return "\(at).name: not a host name: \(host.name)" }
+            for path in host.facts.files where !isPath(path) { return "\(at).facts.files: not an absolute path: \(path)" }
+            for name in host.facts.packages + host.facts.services where !isName(name) {
+                return "\(at).facts: not a package or service name: \(name)"
+            }
+            for (c, change) in host.changes.enumerated() {
+                let where_ = "\(at).changes[\(c)]"
+                for name in [change.package, change.service].compactMap({ $0 }) where !isName(name) {
+                    return "\(where_): not a package or service name: \(name)"
+                }
+                if let file = change.file {
+                    guard isPath(file.path) else { return "\(where_).file.path: not an absolute path: \(file.path)" }
+                    guard isName(file.owner), isName(file.group) else { return "\(where_).file: bad owner or group" }
+                    guard (0...0o7777).contains(file.mode) else { return "\(where_).file.mode: out of range" }
+                }
+            }
+        }
+        return nil
     }
 
     private static func describe(_ error: DecodingError) -> String {

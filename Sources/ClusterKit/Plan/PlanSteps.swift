@@ -55,7 +55,10 @@ public struct FilesStep: PlanStep {
             settings = edits.map(IniSetting.init)
         }
         var reasons: [String] = []
-        if current == nil {
+        if current == nil, case .phpIniEdit = file.content {
+            // e.g. php.ini before `php` is installed: apply edits the file the package creates (if it does).
+            reasons.append("not present yet; the edit applies to the file the packages install")
+        } else if current == nil {
             reasons.append("new file")
         } else if let current {
             if current.contents != newContents { reasons.append("content") }

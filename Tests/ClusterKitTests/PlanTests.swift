@@ -81,6 +81,23 @@ import Testing
         #expect(await fixture.transport("web1").commandsMatching("service ") == ["service httpd start"])
     }
 
+    @Test func ownerAndModeDriftIsAFileChangeWithoutRestart() async throws {
+        let fixture = EngineFixture()
+        await fixture.makeFresh()
+        try await fixture.converge()
+        await fixture.transport("mc1").configure {
+            $0.files["/etc/sysconfig/memcached"]?.mode = 0o600
+            $0.files["/etc/sysconfig/memcached"]?.owner = "nobody"
+        }
+        let mc1 = try #require(try await fixture.plan().hosts.first { $0.host.name == "mc1" })
+        try #require(mc1.changes.count == 1, "no restart: the content the service reads is unchanged")
+        #expect(mc1.changes[0].reason == "mode 0600 → 0644, owner nobody:root → root:root")
+        #expect(mc1.changes[0].file?.diff == "")
+        try #require(!(await fixture.converge()).failed)
+        let file = await fixture.transport("mc1").files["/etc/sysconfig/memcached"]
+        #expect(file?.mode == 0o644 && file?.owner == "root")
+    }
+
     @Test func stoppedServiceIsStartedNotRestarted() async throws {
         let fixture = EngineFixture()
         await fixture.makeFresh()

@@ -88,7 +88,8 @@ public struct ServicesStep: PlanStep {
             if !state.enabled { enables.append(.enable(service)) }
             let changedConfigs = desired.files
                 .filter { $0.restarts == service }
-                .filter { file in earlier.contains { $0.file?.path == file.path } }
+                // Content changes only: a mode or owner fix does not change what the service reads.
+                .filter { file in earlier.contains { $0.file?.path == file.path && $0.file?.diff.isEmpty == false } }
                 .map(\.path)
             if !state.running {
                 runs.append(.start(service, reason: "not running"))

@@ -41,14 +41,15 @@ extension InventoryDecoder {
     private mutating func decodeHost(_ node: JSONNode, name: String, path: String,
                                      ssh: SSHSettings) -> (DecodedHost?, Set<Role>) {
         guard let members = object(node, path: path, allowed: Self.hostKeys) else { return (nil, []) }
-        let roles = decodeRoles(members["roles"], hostNode: node, path: path + ".roles")
+        let (validRoles, rolesOK) = decodeRoles(members["roles"], hostNode: node, path: path + ".roles")
+        let roles = rolesOK ? validRoles : nil
         var hostSSH: SSHSettings? = ssh
         if let sshMember = members["ssh"] {
             hostSSH = decodeSSH(sshMember.value, path: path + ".ssh", base: ssh)
         }
         guard let addressMember = members["address"] else {
             report(path + ".address", node.position, "missing required key \"address\"")
-            return (nil, roles ?? [])
+            return (nil, validRoles)
         }
         let address = string(addressMember.value, path: path + ".address", rule: ValueRules.addressProblem)
         var privateAddress: String?
@@ -66,7 +67,7 @@ extension InventoryDecoder {
                        "missing; required because address \(ValueRules.quoted(address)) is not an IPv4 address")
             }
         }
-        guard let roles, let address, let privateAddress, let hostSSH else { return (nil, roles ?? []) }
+        guard let roles, let address, let privateAddress, let hostSSH else { return (nil, validRoles) }
         let host = Host(name: name, roles: roles, address: address, privateAddress: privateAddress, ssh: hostSSH)
         return (DecodedHost(host: host, path: path, addressPosition: addressMember.value.position,
                             privateAddressPosition: privatePosition, privateAddressWasDefaulted: defaulted), roles)
@@ -87,10 +88,11 @@ extension InventoryDecoder {
         return problems.count == before ? settings : nil
     }
 
-    private mutating func decodeRoles(_ member: JSONMember?, hostNode: JSONNode, path: String) -> Set<Role>? {
+    /// The valid roles named, and whether the whole list was valid.
+    private mutating func decodeRoles(_ member: JSONMember?, hostNode: JSONNode, path: String) -> (Set<Role>, Bool) {
         guard let member else {
             report(path, hostNode.position, "missing required key \"roles\" (use [] for a host with no role)")
-            return nil
+            return ([], false)
         }
         let names = Role.allCases.map(\.rawValue)
         let before = problems.count
@@ -100,7 +102,7 @@ extension InventoryDecoder {
             return "unknown role \(ValueRules.quoted(value)) (expected \"memcache\" or \"web\")\(hint)"
         }
         let roles = Set(values.compactMap(Role.init(rawValue:)))
-        return problems.count == before ? roles : nil
+        return (roles, problems.count == before)
     }
 
     /// Two hosts on one private address would get each other's config and firewall rules; two hosts on one

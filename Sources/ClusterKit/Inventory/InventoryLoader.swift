@@ -27,10 +27,17 @@ public enum InventoryLoader {
         var decoder = InventoryDecoder()
         let inventory = decoder.decode(root)
         if let inventory, decoder.problems.isEmpty { return inventory }
-        let problems = decoder.problems.isEmpty
-            ? [InventoryError.Problem(path: "(root)", position: root.position, message: "invalid inventory")]
-            : decoder.problems
-        throw InventoryError(file: file, problems: problems)
+        // decode() returns nil only after reporting at least one problem.
+        throw InventoryError(file: file, problems: documentOrder(decoder.problems))
+    }
+
+    /// Problems sorted by where they were written (those without a position last), ties in reporting order.
+    static func documentOrder(_ problems: [InventoryError.Problem]) -> [InventoryError.Problem] {
+        problems.enumerated().sorted { lhs, rhs in
+            let l = lhs.element.position.map { ($0.line, $0.column) } ?? (Int.max, Int.max)
+            let r = rhs.element.position.map { ($0.line, $0.column) } ?? (Int.max, Int.max)
+            return l != r ? l < r : lhs.offset < rhs.offset
+        }.map(\.element)
     }
 
     public static func load(text: String, file: String) throws(InventoryError) -> Inventory {

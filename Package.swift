@@ -49,7 +49,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "ClusterKitTests", dependencies: ["ClusterKit"]),
+        // Depends on the executable so `swift test` builds the clusterctl binary that the CLI tests run.
+        .testTarget(name: "ClusterKitTests", dependencies: ["ClusterKit", "clusterctl"]),
         .testTarget(name: "SSHTests", dependencies: ["SSH"]),
         .testTarget(name: "IntegrationTests", dependencies: ["ClusterKit", "SSH"]),
     ],

@@ -130,4 +130,21 @@ import Testing
         #expect(error?.file == name.rawValue)
         #expect(error?.message == message)
     }
+
+    /// The README's variable table is the user's reference: it must list exactly what templates can use.
+    @Test func readmeDocumentsEveryTemplateVariable() throws {
+        let readme = try String(contentsOf: InventoryLoaderTests.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        for variable in TemplateContext.variables {
+            let kind: String
+            switch variable.shape {
+            case .value: kind = "value"
+            case .flag: kind = "flag"
+            case .list: kind = "list"
+            }
+            #expect(readme.contains("| `\(variable.name)` | \(kind) |"), "README lacks \(variable.name)")
+        }
+        let documented = readme.split(separator: "\n").filter { $0.hasPrefix("| `") && ($0.contains("` | value |")
+            || $0.contains("` | flag |") || $0.contains("` | list |")) }
+        #expect(documented.count == TemplateContext.variables.count)
+    }
 }

@@ -48,7 +48,7 @@ struct RenderCommand: ParsableCommand {
     static func summary(_ renderings: [HostRendering], files: [RenderDirectory.OutputFile],
                         inventory: Inventory, directory: String) -> String {
         let width = renderings.map(\.host.name.count).max() ?? 0
-        var lines = ["Rendered \(renderings.count) hosts into \(directory)/ "
+        var lines = ["Rendered \(renderings.count) host\(renderings.count == 1 ? "" : "s") into \(directory)/ "
                      + "(session handler \(inventory.php.sessionHandler.rawValue)):"]
         for rendering in renderings {
             let name = rendering.host.name

@@ -57,11 +57,15 @@ extension InventoryDecoder {
         var defaulted = false
         if let privateMember = members["privateAddress"] {
             privatePosition = privateMember.value.position
-            privateAddress = string(privateMember.value, path: path + ".privateAddress", rule: ValueRules.ipv4Problem)
+            privateAddress = string(privateMember.value, path: path + ".privateAddress", rule: ValueRules.privateAddressProblem)
         } else if let address {
             if ValueRules.parseIPv4(address) != nil {
-                privateAddress = address
-                defaulted = true
+                if let problem = ValueRules.privateAddressProblem(address) {
+                    report(path + ".address", addressMember.value.position, String(problem.dropLast()) + "; set privateAddress)")
+                } else {
+                    privateAddress = address
+                    defaulted = true
+                }
             } else {
                 report(path + ".privateAddress", node.position,
                        "missing; required because address \(ValueRules.quoted(address)) is not an IPv4 address")

@@ -38,6 +38,12 @@ struct InventoryDecoder {
             return nil
         }
         let hosts = decodeHosts(hostsMember.value, ssh: ssh)
+        let portNode = (members["memcached"]?.value).flatMap { node -> JSONNode? in
+            guard case .object(let fields) = node.value else { return nil }
+            return fields.first { $0.key == "port" }?.value
+        }
+        checkMemcachedPort(memcached.port, position: portNode?.position ?? members["memcached"]?.value.position ?? root.position,
+                           hosts: hosts)
         return problems.isEmpty ? Inventory(ssh: ssh, memcached: memcached, php: php, firewall: firewall, hosts: hosts) : nil
     }
 
@@ -89,6 +95,18 @@ struct InventoryDecoder {
                                               rule: ValueRules.ipv4OrCIDRProblem)
         }
         return settings
+    }
+
+    /// The memcached port is dropped for everyone but the web hosts: on a port that SSH or HTTP also uses,
+    /// the firewall would lock the operator out or take the web site down.
+    private mutating func checkMemcachedPort(_ port: Int, position: SourcePosition, hosts: [Host]) {
+        if port == 80 || port == 443 {
+            report("memcached.port", position, "port \(port) is opened to everyone on web hosts; memcached needs a port of its own")
+        }
+        for host in hosts where host.roles.contains(.memcache) && host.ssh.port == port {
+            report("memcached.port", position, "port \(port) is also the SSH port of memcache host \(host.name); "
+                   + "the firewall would drop SSH from everyone but the web hosts")
+        }
     }
 
     static func positive(_ value: Int) -> String? { value > 0 ? nil : "must be positive, found \(value)" }

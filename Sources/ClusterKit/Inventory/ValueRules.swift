@@ -49,6 +49,21 @@ enum ValueRules {
         parseIPv4(text) == nil ? "\(quoted(text)) is not an IPv4 address (dotted quad such as 10.180.0.5)" : nil
     }
 
+    /// An address other hosts can reach this one on: not unspecified, loopback, link-local, multicast or broadcast
+    /// (memcached would listen where no web host can connect, or everywhere).
+    static func privateAddressProblem(_ text: String) -> String? {
+        guard let octets = parseIPv4(text) else { return ipv4Problem(text) }
+        let kind: String? = switch (octets[0], octets[1]) {
+        case (0, _): "unspecified"
+        case (127, _): "loopback"
+        case (169, 254): "link-local"
+        case (224...239, _): "multicast"
+        case (240...255, _): "reserved or broadcast"
+        default: nil
+        }
+        return kind.map { "\(quoted(text)) is not an address other hosts can reach (\($0))" }
+    }
+
     /// IPv4 address or CIDR network (`10.180.0.0/16`). Host bits must be zero, as iptables-save would print it.
     static func ipv4OrCIDRProblem(_ text: String) -> String? {
         let pieces = text.split(separator: "/", omittingEmptySubsequences: false)

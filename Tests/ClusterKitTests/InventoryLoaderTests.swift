@@ -75,6 +75,11 @@ import Testing
         #expect(items[1].value == .number("5"))
     }
 
+    @Test func skipsAByteOrderMark() throws {
+        let root = try PositionedJSONParser.parse([0xEF, 0xBB, 0xBF] + Array("[true]".utf8))
+        #expect(root.value == .array([JSONNode(value: .bool(true), position: SourcePosition(line: 1, column: 2))]))
+    }
+
     @Test func decodesEscapes() throws {
         let root = try PositionedJSONParser.parse(Array(#"["a\"b\\c\/\n\u00e9\ud83d\ude00"]"#.utf8))
         #expect(root.value == .array([JSONNode(value: .string("a\"b\\c/\né😀"), position: SourcePosition(line: 1, column: 2))]))

@@ -63,6 +63,7 @@ public struct PositionedJSONParser {
 
     public static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONNode {
         var parser = PositionedJSONParser(bytes: bytes)
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { parser.index = 3 }  // UTF-8 byte order mark some editors write
         parser.skipWhitespace()
         let node = try parser.parseValue()
         parser.skipWhitespace()

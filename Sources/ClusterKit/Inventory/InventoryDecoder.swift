@@ -63,7 +63,9 @@ struct InventoryDecoder {
         if let options = members["extraOptions"] {
             settings.extraOptions = stringArray(options.value, path: "memcached.extraOptions") { word in
                 if let problem = ValueRules.optionWordProblem(word) { return problem }
-                let name = String(word.split(separator: "=", maxSplits: 1).first ?? "")
+                // "--listen=IP" and "-lIP" (getopt's attached argument) name the option too.
+                let name = word.hasPrefix("--") ? String(word.split(separator: "=", maxSplits: 1).first ?? "")
+                    : String(word.prefix(2))
                 if let field = Self.managedOptions[name] {
                     return "\"\(name)\" is set by clusterctl from \(field); set it there instead"
                 }

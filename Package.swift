@@ -50,7 +50,8 @@ let package = Package(
             ]
         ),
         // Depends on the executable so `swift test` builds the clusterctl binary that the CLI tests run.
-        .testTarget(name: "ClusterKitTests", dependencies: ["ClusterKit", "clusterctl"]),
+        // Golden/ is read by path (relative to #filePath), not bundled.
+        .testTarget(name: "ClusterKitTests", dependencies: ["ClusterKit", "clusterctl"], exclude: ["Golden"]),
         .testTarget(name: "SSHTests", dependencies: ["SSH"]),
         .testTarget(name: "IntegrationTests", dependencies: ["ClusterKit", "SSH"]),
     ],

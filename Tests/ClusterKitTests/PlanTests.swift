@@ -120,6 +120,25 @@ import Testing
         #expect(HostLimit.matches("anything", pattern: "*"))
     }
 
+    @Test func realRendererOutputConvergesAndStaysConverged() async throws {
+        let fixture = EngineFixture()
+        await fixture.makeFresh()
+        let renderings = try Renderer(templates: try TemplateSet.bundled()).render(fixture.inventory)
+        let builder = PlanBuilder()
+        let desired = try builder.desiredStates(inventory: fixture.inventory, renderings: renderings)
+        let first = await builder.plan(desired, pool: fixture.pool, parallel: 2)
+        #expect(first.summary.line == "Plan: 3 of 3 hosts change; 10 packages, 3 files, 3 services.")
+        try #require(!(await fixture.apply(first)).failed)
+
+        let sysconfig = await fixture.transport("mc1").files["/etc/sysconfig/memcached"]
+        #expect(sysconfig?.contents == Array(renderings[0].managedFiles[0].contents.utf8))
+        let phpIni = String(decoding: await fixture.transport("web2").files["/etc/php.ini"]?.contents ?? [], as: UTF8.self)
+        #expect(phpIni.contains("session.save_handler   =memcache\n"))
+        #expect(phpIni.contains("session.save_path = \"tcp://198.18.0.11:11211\"   ; stock path\n"))
+
+        #expect(!(await builder.plan(desired, pool: fixture.pool, parallel: 2)).hasChanges)
+    }
+
     @Test func hostsWithoutRolesAreNotContacted() async throws {
         let fixture = EngineFixture(withOtherHost: true)
         await fixture.makeFresh()

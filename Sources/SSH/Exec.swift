@@ -11,7 +11,7 @@ extension LibSSH2Session {
         }) else {
             throw error(.exec, "opening a channel: \(lastError())")
         }
-        defer { freeChannel(channel) }
+        defer { if !abandonedChannels.contains(channel) { freeChannel(channel) } }
         let rc = try retry(deadline, .exec, "starting the command") {
             command.withCString { clusterctl_channel_exec(channel, $0, UInt32(command.utf8.count)) }
         }
@@ -96,12 +96,12 @@ extension LibSSH2Session {
         return SSHExecResult(stdout: stdout, stderr: stderr, exitStatus: status, exitSignal: signal)
     }
 
-    /// After a timeout: try briefly to close the channel so the session stays usable.
+    /// After a timeout. libssh2 1.10 cannot signal the remote command (no channel_signal), and the channel
+    /// only closes once the command ends, so the session cannot be used cleanly again: it is marked unusable
+    /// (the caller reconnects) and the channel is left to `disconnect`, which frees everything.
     private func abandon(_ channel: OpaquePointer) {
-        let grace = Deadline.after(2)
-        if (try? retry(grace, .exec, "closing a timed-out channel", { libssh2_channel_close(channel) })) == 0 {
-            brokenReason = nil
-        }
+        brokenReason = "a command timed out (reconnect to go on)"
+        abandonedChannels.append(channel)
     }
 
     func freeChannel(_ channel: OpaquePointer) {

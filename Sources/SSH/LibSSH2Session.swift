@@ -23,6 +23,8 @@ final class LibSSH2Session: @unchecked Sendable {
     var lastUploadMethod: String?
     /// Set when a step timed out mid-protocol: the session state is unknown, later calls must fail.
     var brokenReason: String?
+    /// Channels of timed-out commands, freed with the session.
+    var abandonedChannels: [OpaquePointer] = []
 
     init(config: SSHClientConfig) {
         self.config = config
@@ -72,13 +74,15 @@ final class LibSSH2Session: @unchecked Sendable {
             self.sftp = nil
         }
         if let session {
-            if brokenReason == nil {
-                _ = try? retry(Deadline.after(2), .exec, "disconnecting") {
-                    libssh2_session_disconnect_ex(session, SSH_DISCONNECT_BY_APPLICATION, "clusterctl done", "")
-                }
+            _ = try? retry(Deadline.after(2), .exec, "disconnecting") {
+                libssh2_session_disconnect_ex(session, SSH_DISCONNECT_BY_APPLICATION, "clusterctl done", "")
             }
-            libssh2_session_free(session)
+            // With the socket shut down, freeing cannot wait on the peer (channels still open would).
+            if socket >= 0 { shutdown(socket, Int32(SHUT_RDWR)) }
+            var attempts = 0
+            while libssh2_session_free(session) == LIBSSH2_ERROR_EAGAIN && attempts < 100 { attempts += 1 }
             self.session = nil
+            abandonedChannels = []
         }
         if socket >= 0 {
             Glibc.close(socket)

@@ -25,8 +25,20 @@ func spawnProcess(_ path: String, _ arguments: [String], environment: [String: S
     let argv = ([path] + arguments).map { strdup($0) } + [nil]
     let envp = env.map { strdup($0) } + [nil]
     defer { (argv + envp).forEach { free($0) } }
+    // Children inherit the spawning thread's signal mask, and Dispatch's threads block signals:
+    // without this, SIGTERM would never reach the daemon.
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var noSignals = sigset_t()
+    sigemptyset(&noSignals)
+    var allSignals = sigset_t()
+    sigfillset(&allSignals)
+    posix_spawnattr_setsigmask(&attributes, &noSignals)
+    posix_spawnattr_setsigdefault(&attributes, &allSignals)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
     var pid: pid_t = 0
-    let status = posix_spawn(&pid, path, &actions, nil, argv, envp)
+    let status = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
     guard status == 0 else { throw ToolFailure(description: "cannot start \(path): \(String(cString: strerror(status)))") }
     return pid
 }

@@ -22,7 +22,7 @@ public struct SSHClientConfig: Sendable {
     public var connectTimeout: Double
     /// Default per-command limit in seconds for `exec` (nil: no limit); `exec(timeout:)` overrides it.
     public var commandTimeout: Double?
-    /// Seconds between keepalive@openssh.com requests (0 disables them).
+    /// Seconds between keepalive requests (libssh2 sends keepalive@libssh2.org; 0 disables them).
     public var keepaliveInterval: Int
     /// Passphrase for encrypted identity files. When nil: $CLUSTERCTL_SSH_PASSPHRASE, then a TTY prompt.
     public var passphrase: String?

@@ -21,6 +21,34 @@ struct AuthAndConnectTests {
         }
     }
 
+    @Test func passphraseFromTheEnvironment() async throws {
+        try await withSSHServer { server in
+            let key = try server.generateKey(name: "id_env_locked", type: "ecdsa", passphrase: "from env")
+            // Only this test reads the variable (others pass passphrases in the config, which wins).
+            setenv("CLUSTERCTL_SSH_PASSPHRASE", "from env", 1)
+            defer { unsetenv("CLUSTERCTL_SSH_PASSPHRASE") }
+            let connection = try await server.connect(server.config(identityFiles: [key]))
+            await connection.close()
+        }
+    }
+
+    @Test func keepalivesAreSentWhileIdleAndDuringLongCommands() async throws {
+        try await withSSHServer(logLevel: "DEBUG1") { server in
+            var config = server.config()
+            config.keepaliveInterval = 1
+            let connection = try await server.connect(config)
+            // libssh2 sends "keepalive@libssh2.org" global requests; sshd logs each at DEBUG1.
+            let before = server.log.components(separatedBy: "keepalive@libssh2.org").count
+            try await Task.sleep(nanoseconds: 2_500_000_000)
+            let idle = server.log.components(separatedBy: "keepalive@libssh2.org").count
+            #expect(idle > before, "no keepalive while idle")
+            #expect(try await connection.exec("sleep 3; echo done").stdout == Array("done\n".utf8))
+            #expect(server.log.components(separatedBy: "keepalive@libssh2.org").count > idle,
+                    "no keepalive during a long command")
+            await connection.close()
+        }
+    }
+
     @Test func ecdsaKey() async throws {
         try await withSSHServer { server in
             let key = try server.generateKey(name: "id_ecdsa", type: "ecdsa")

@@ -16,7 +16,7 @@ final class TestSSHServer: @unchecked Sendable {
     let knownHostsPath: String
     private let daemon: Daemon
 
-    init(sftp: Bool) throws {
+    init(sftp: Bool, logLevel: String = "VERBOSE") throws {
         directory = try makeTemporaryDirectory("clusterctl-sshd")
         user = String(cString: getpwuid(geteuid()).pointee.pw_name)
         let hostKey = directory + "/ssh_host_ed25519_key"
@@ -42,7 +42,7 @@ final class TestSSHServer: @unchecked Sendable {
             PermitRootLogin prohibit-password
             MaxStartups 200
             MaxSessions 100
-            LogLevel VERBOSE
+            LogLevel \(logLevel)
             \(sftp ? "Subsystem sftp internal-sftp" : "# no sftp subsystem: uploads must fall back to scp")
 
             """.write(toFile: config, atomically: true, encoding: .utf8)
@@ -144,8 +144,9 @@ final class TestSSHServer: @unchecked Sendable {
 }
 
 /// Starts an sshd for `body` and always stops it afterwards.
-func withSSHServer<T>(sftp: Bool = true, _ body: (TestSSHServer) async throws -> T) async throws -> T {
-    let server = try TestSSHServer(sftp: sftp)
+func withSSHServer<T>(sftp: Bool = true, logLevel: String = "VERBOSE",
+                      _ body: (TestSSHServer) async throws -> T) async throws -> T {
+    let server = try TestSSHServer(sftp: sftp, logLevel: logLevel)
     do {
         let result = try await body(server)
         server.stop()

@@ -77,10 +77,22 @@ cct_ssh() {
   exec ssh "${opts[@]}" "$user@$addr" "$@"
 }
 
+# Close every fd but 0-2 in the current shell. Long-lived processes (host inits, daemons started through
+# `exec`) must not inherit the caller's descriptors: swift-corelibs-foundation's Process, for one, only
+# notices that its child exited when a socket it passed down is closed by every holder.
+cct_close_fds() {
+  local fd
+  for fd in $(ls "/proc/$BASHPID/fd"); do
+    [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
+  done
+  return 0
+}
+
 cct_exec() {
   local state=$1 host=$2; shift 2
   cct_host_address "$state" "$host" >/dev/null
   local pid; pid=$(cct_host_init_pid "$state" "$host") || die "host $host has no running init process"
+  cct_close_fds
   exec nsenter -t "$pid" -a "$@"
 }
 

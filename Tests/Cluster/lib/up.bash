@@ -33,10 +33,13 @@ cct_launch_hosts() {
   while read -r n a r; do
     d=$state/hosts/$n
     # setsid: hosts must not share the caller's session or stdio (a test's pipes would never close);
-    # 9>&-: they must not inherit the machine lock.
-    setsid ip netns exec "$CCT_PREFIX$n" \
-      unshare --mount --uts --pid --fork --mount-proc --kill-child --propagation private \
-      bash "$here/lib/host-init" "$state" "$n" "$a" "$profile" </dev/null >"$d/init.log" 2>&1 9>&- &
+    # cct_close_fds: nor any other descriptor (the machine lock, a caller's pipes or sockets).
+    (
+      cct_close_fds
+      exec setsid ip netns exec "$CCT_PREFIX$n" \
+        unshare --mount --uts --pid --fork --mount-proc --kill-child --propagation private \
+        bash "$here/lib/host-init" "$state" "$n" "$a" "$profile" </dev/null >"$d/init.log" 2>&1
+    ) &
     echo $! >"$d/launcher.pid"
   done <"$state/hosts.tsv"
 }

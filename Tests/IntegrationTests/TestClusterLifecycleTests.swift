@@ -2,16 +2,14 @@ import Foundation
 import Testing
 
 /// Bringing clusters up and down: speed (printed, not asserted), scale, repeated `up`, and a clean
-/// `down` after a crash. Every test ends by checking that nothing is left on the machine.
+/// `down` after a crash. `TestCluster.down()` itself fails when anything is left on the machine
+/// (namespaces, links, mounts, processes, state), so every test here checks that.
 @Suite("Test cluster: lifecycle", .serialized, .timeLimit(.minutes(5)))
 struct TestClusterLifecycleTests {
     @Test("up of 1 memcache + 2 web hosts (time printed, not asserted)")
     func upIsTimed() async throws {
-        let clock = ContinuousClock()
-        let start = clock.now
         let cluster = try await TestCluster.up(memcache: 1, web: 2)
-        let elapsed = clock.now - start
-        print("testcluster up, 1 memcache + 2 web (EL5), ready for SSH: \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds])))")
+        print("testcluster up, 1 memcache + 2 web (EL5), until every sshd answers: \(cluster.upDuration.formatted(.units(allowed: [.seconds, .milliseconds])))")
         do {
             let out = try await cluster.ssh("web2", "hostname")
             #expect(out.stdout == "web2\n")
@@ -20,7 +18,6 @@ struct TestClusterLifecycleTests {
             throw error
         }
         try await cluster.down()
-        try await expectNothingLeft()
     }
 
     @Test("50 hosts come up, all answer over SSH, and go down")
@@ -43,7 +40,6 @@ struct TestClusterLifecycleTests {
             let inventory = try String(contentsOfFile: cluster.inventoryPath, encoding: .utf8)
             #expect(inventory.contains("\"web40\": { \"roles\": [\"web\"], \"address\": \"198.18.0.55\""))
         }
-        try await expectNothingLeft()
     }
 
     @Test("up twice is safe: the second up replaces the first cluster")
@@ -59,14 +55,13 @@ struct TestClusterLifecycleTests {
                 #expect(out.stdout == "\(host.name)\n", "\(out.stderr)")
             }
         }
-        try await expectNothingLeft()
     }
 
     @Test("down after a crash (every host's init killed) leaves nothing behind")
     func downAfterCrash() async throws {
         let cluster = try await TestCluster.up(memcache: 1, web: 2, other: 1)
         do {
-            let started = try await cluster.ssh("mc1", "yum -y install epel-release memcached >/dev/null && service memcached start")
+            let started = try await cluster.ssh("mc1", "yum -y install epel-release >/dev/null && yum -y install memcached >/dev/null && service memcached start")
             #expect(started.status == 0, "\(started.stdout)\(started.stderr)")
             let pids = try cluster.hosts.map { host in
                 try String(contentsOfFile: "\(cluster.stateDirectory)/hosts/\(host.name)/init.pid", encoding: .utf8)
@@ -80,7 +75,6 @@ struct TestClusterLifecycleTests {
             throw error
         }
         try await cluster.down()
-        try await expectNothingLeft()
     }
 
     @Test("bad arguments are refused with a clear message before anything is touched")
@@ -105,20 +99,4 @@ struct TestClusterLifecycleTests {
 func cctNamespaces() async throws -> [String] {
     let out = try await runProcess("/usr/sbin/ip", ["netns", "list"])
     return out.stdout.split(separator: "\n").map { String($0.split(separator: " ")[0]) }.filter { $0.hasPrefix("cct-") }
-}
-
-/// No namespace, link, mount, process or state left by the test cluster.
-func expectNothingLeft(sourceLocation: SourceLocation = #_sourceLocation) async throws {
-    #expect(try await cctNamespaces().isEmpty, "network namespaces left", sourceLocation: sourceLocation)
-    let links = try await runProcess("/usr/sbin/ip", ["-o", "link", "show"]).stdout
-        .split(separator: "\n").filter { $0.contains(": cct") }
-    #expect(links.isEmpty, "links left: \(links)", sourceLocation: sourceLocation)
-    let mounts = try await runProcess("/usr/bin/findmnt", ["-rn", "-o", "SOURCE,TARGET"]).stdout
-        .split(separator: "\n").filter { $0.hasPrefix("cct-") || $0.contains(TestCluster.defaultStateDirectory) }
-    #expect(mounts.isEmpty, "mounts left: \(mounts)", sourceLocation: sourceLocation)
-    let processes = try await runProcess("/usr/bin/pgrep", ["-af", "Cluster/lib/host-init|clusterctl-testcluster"]).stdout
-        .split(separator: "\n").filter { !$0.contains("pgrep") }
-    #expect(processes.isEmpty, "processes left: \(processes)", sourceLocation: sourceLocation)
-    #expect(!FileManager.default.fileExists(atPath: TestCluster.defaultStateDirectory), "state dir left",
-            sourceLocation: sourceLocation)
 }

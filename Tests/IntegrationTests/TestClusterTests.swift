@@ -161,7 +161,8 @@ struct TestClusterTests {
                 yum -y install php >/dev/null
                 rpm -q httpd php
                 php -m | grep -ci '^memcache'
-                yum -y install epel-release php-pecl-memcache >/dev/null
+                yum -y install epel-release >/dev/null
+                yum -y install php-pecl-memcache >/dev/null
                 php -m | grep -i '^memcache$'
                 grep -E '^\\[Session\\]|^session.save_(handler|path)' /etc/php.ini
                 """)

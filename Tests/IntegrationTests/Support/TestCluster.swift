@@ -28,6 +28,8 @@ actor TestCluster {
     nonisolated let knownHostsPath: String
     nonisolated let identityPath: String
     nonisolated let hosts: [Host]
+    /// How long `testcluster up` took (after the locks were acquired): for benchmarks and printing.
+    nonisolated let upDuration: Duration
     private var sessionLock: SessionLock?
 
     /// Tests/Cluster/testcluster, found from this file's location.
@@ -39,12 +41,13 @@ actor TestCluster {
     static let defaultStateDirectory = "/tmp/clusterctl-testcluster"
     static let sessionLockPath = "/run/lock/clusterctl-testcluster.session.lock"
 
-    private init(stateDirectory: String, hosts: [Host], sessionLock: SessionLock) {
+    private init(stateDirectory: String, hosts: [Host], upDuration: Duration, sessionLock: SessionLock) {
         self.stateDirectory = stateDirectory
         inventoryPath = stateDirectory + "/inventory.json"
         knownHostsPath = stateDirectory + "/known_hosts"
         identityPath = stateDirectory + "/id_ed25519"
         self.hosts = hosts
+        self.upDuration = upDuration
         self.sessionLock = sessionLock
     }
 
@@ -63,6 +66,7 @@ actor TestCluster {
         }
         let state = defaultStateDirectory
         let result: ProcessOutput
+        let clock = ContinuousClock(), start = clock.now
         do {
             result = try await runScript(["up", "--memcache", "\(memcache)", "--web", "\(web)",
                                           "--other", "\(other)", "--profile", profile.rawValue, "--state", state])
@@ -77,7 +81,7 @@ actor TestCluster {
             await ClusterLock.shared.release()
             throw TestClusterError.scriptFailed("up", result)
         }
-        return TestCluster(stateDirectory: state, hosts: hosts, sessionLock: lock)
+        return TestCluster(stateDirectory: state, hosts: hosts, upDuration: clock.now - start, sessionLock: lock)
     }
 
     /// Brings a cluster up, runs `body`, and always tears it down (also when `body` throws).
@@ -97,14 +101,35 @@ actor TestCluster {
         return value
     }
 
-    /// Removes every namespace, link, mount, process and the state directory. Safe to call twice.
+    /// Removes every namespace, link, mount, process and the state directory, then checks (still holding
+    /// the locks, so no other cluster is starting) that nothing is left; throws if anything is.
+    /// Safe to call twice.
     func down() async throws {
         guard let lock = sessionLock else { return }
         sessionLock = nil
         let result = try? await Self.runScript(["down", "--state", stateDirectory])
+        let left = (try? await Self.leftovers(stateDirectory: stateDirectory)) ?? ["(leftover check failed to run)"]
         lock.release()
         await ClusterLock.shared.release()
         if let result, result.status != 0 { throw TestClusterError.scriptFailed("down", result) }
+        if !left.isEmpty { throw TestClusterError.leftovers(left) }
+    }
+
+    /// What a cluster could leave on the machine: cct- network namespaces, cct links and the bridge,
+    /// mounts from cct- sources or under the state dir, host processes, the state dir itself.
+    static func leftovers(stateDirectory: String = defaultStateDirectory) async throws -> [String] {
+        var left: [String] = []
+        let namespaces = try await runProcess("/usr/sbin/ip", ["netns", "list"]).stdout
+        left += namespaces.split(separator: "\n").filter { $0.hasPrefix("cct-") }.map { "netns \($0)" }
+        let links = try await runProcess("/usr/sbin/ip", ["-o", "link", "show"]).stdout
+        left += links.split(separator: "\n").filter { $0.contains(": cct") }.map { "link \($0)" }
+        let mounts = try await runProcess("/usr/bin/findmnt", ["-rn", "-o", "SOURCE,TARGET"]).stdout
+        left += mounts.split(separator: "\n").filter { $0.hasPrefix("cct-") || $0.contains(stateDirectory) }
+            .map { "mount \($0)" }
+        let processes = try await runProcess("/usr/bin/pgrep", ["-af", "Cluster/lib/host-init"]).stdout
+        left += processes.split(separator: "\n").map { "process \($0)" }
+        if FileManager.default.fileExists(atPath: stateDirectory) { left.append("state dir \(stateDirectory)") }
+        return left
     }
 
     nonisolated func host(_ name: String) throws -> Host {
@@ -166,6 +191,7 @@ actor TestCluster {
 enum TestClusterError: Error, CustomStringConvertible {
     case scriptFailed(String, ProcessOutput)
     case noSuchHost(String)
+    case leftovers([String])
     case notRoot
 
     var description: String {
@@ -173,6 +199,7 @@ enum TestClusterError: Error, CustomStringConvertible {
         case let .scriptFailed(command, out):
             "testcluster \(command) failed (exit \(out.status)):\n\(out.stdout)\(out.stderr)"
         case let .noSuchHost(name): "the test cluster has no host named \(name)"
+        case let .leftovers(left): "testcluster down left things behind:\n" + left.joined(separator: "\n")
         case .notRoot: "not root"
         }
     }

@@ -29,6 +29,9 @@ cct_check_state_path() {
   [[ $p =~ ^/[A-Za-z0-9._/-]+$ ]] || die "--state must be a path of letters, digits and . _ / - (got '$1')"
   case "/$p/" in */../*|*/./*) die "--state must not contain . or .. components (got '$1')" ;; esac
   case $p in /|/tmp|/var|/etc|/usr|/root|/home|/run) die "--state $p is a system directory" ;; esac
+  # Each host overlays these with upper dirs in STATE; overlayfs refuses an upper dir inside its lower dir.
+  case $p/ in /etc/*|/usr/*|/var/*|/root/*|/home/*|/run/*|/bin/*|/sbin/*|/lib/*)
+    die "--state must not be under /etc, /usr, /var, /root, /home or /run (the hosts overlay those): $p" ;; esac
   echo "$p"
 }
 

@@ -65,13 +65,13 @@ struct TestClusterTests {
             #expect(try await probe(web1, 9999), "the listener on web1 must be reachable before the rule")
             #expect(try await probe(web2, 9999))
 
-            let block = try await cluster.ssh("web1", "iptables -A INPUT -p tcp --dport 9999 -j DROP && iptables -S INPUT")
+            let block = try await cluster.ssh("web1", "iptables -A INPUT -p tcp --dport 9999 -j DROP && iptables-save -t filter")
             #expect(block.status == 0, "\(block.stderr)")
-            #expect(block.stdout.contains("--dport 9999 -j DROP"))
+            #expect(block.stdout.contains("-A INPUT -p tcp -m tcp --dport 9999 -j DROP"), "\(block.stdout)")
 
             #expect(try await !probe(web1, 9999), "web1 drops 9999 now")
             #expect(try await probe(web2, 9999), "web2 has no such rule and must still answer")
-            let web2Rules = try await cluster.ssh("web2", "iptables -S")
+            let web2Rules = try await cluster.ssh("web2", "iptables-save")
             #expect(web2Rules.status == 0)
             #expect(!web2Rules.stdout.contains("9999"))
             let machine = try await runProcess("/usr/sbin/iptables", ["-S"])
@@ -176,6 +176,14 @@ struct TestClusterTests {
                 session.save_path = "/var/lib/php/session"
 
                 """, "\(php.stderr)")
+
+            // EL5's iptables 1.3.5 has no -C (check) and no -S (list rules).
+            let check = try await cluster.ssh("web1", "iptables -C INPUT -j ACCEPT")
+            #expect(check.status == 2)
+            #expect(check.stderr.contains("iptables v1.3.5: Unknown arg `-C'"), "\(check.stderr)")
+            let list = try await cluster.ssh("web1", "iptables -S; iptables -L INPUT -n | head -n 1")
+            #expect(list.stderr.contains("Unknown arg `-S'"))
+            #expect(list.stdout == "Chain INPUT (policy ACCEPT)\n")
 
             let asDeploy = try await cluster.ssh("web1", "rpm -q bash; yum -y install memcached", user: "deploy")
             #expect(asDeploy.status == 1)

@@ -14,18 +14,28 @@ cct_plan_hosts() {   # prints "NAME ADDRESS ROLES" lines
   for ((i = 1; i <= o; i++)); do echo "other$i $CCT_NET.$n -"; n=$((n + 1)); done
 }
 
+# The bridge lives in its own namespace (cct-switch), not in the machine's: with br_netfilter loaded,
+# bridged frames go through the iptables FORWARD chain of the bridge's namespace, and the machine's
+# FORWARD chain (Docker sets it to DROP) must neither see nor filter host-to-host traffic. The machine
+# reaches the hosts through one veth, cct-uplink (198.18.0.1), plugged into that bridge.
 cct_make_network() {
-  local state=$1 n a r batch=$state/ip.batch
-  ip link add "$CCT_BRIDGE" type bridge
-  ip addr add "$CCT_NET.1/24" dev "$CCT_BRIDGE"
-  ip link set "$CCT_BRIDGE" up
-  : >"$batch"
+  local state=$1 n a r sw=${CCT_PREFIX}switch root_batch=$state/ip-root.batch sw_batch=$state/ip-switch.batch
+  ip netns add "$sw"
+  ip -n "$sw" link add "$CCT_BRIDGE" type bridge
+  ip -n "$sw" link set "$CCT_BRIDGE" up
+  ip -n "$sw" link set lo up
+  ip link add "${CCT_PREFIX}uplink" type veth peer name uplink netns "$sw"
+  ip addr add "$CCT_NET.1/24" dev "${CCT_PREFIX}uplink"
+  ip link set "${CCT_PREFIX}uplink" up
+  : >"$root_batch"
+  echo "link set uplink master $CCT_BRIDGE up" >"$sw_batch"
   while read -r n a r; do
     ip netns add "$CCT_PREFIX$n"
-    echo "link add $CCT_PREFIX$n type veth peer name eth0 netns $CCT_PREFIX$n" >>"$batch"
-    echo "link set $CCT_PREFIX$n master $CCT_BRIDGE up" >>"$batch"
+    echo "link add p-$n netns $sw type veth peer name eth0 netns $CCT_PREFIX$n" >>"$root_batch"
+    echo "link set p-$n master $CCT_BRIDGE up" >>"$sw_batch"
   done <"$state/hosts.tsv"
-  ip -batch "$batch"
+  ip -batch "$root_batch"
+  ip -n "$sw" -batch "$sw_batch"
 }
 
 cct_launch_hosts() {

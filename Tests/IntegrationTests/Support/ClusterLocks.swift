@@ -33,6 +33,8 @@ struct SessionLock: Sendable {
     let fd: Int32
 
     static func acquire(path: String) async throws -> SessionLock {
+        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                 withIntermediateDirectories: true)
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o666)
         guard fd >= 0 else { throw SessionLockError(path: path, message: String(cString: strerror(errno))) }
         var announced = false

@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Bringing clusters up and down: speed (printed, not asserted), scale, repeated `up`, and a clean
 /// `down` after a crash. `TestCluster.down()` itself fails when anything is left on the machine
@@ -75,6 +78,12 @@ struct TestClusterLifecycleTests {
             throw error
         }
         try await cluster.down()
+    }
+
+    @Test("a wedged child (e.g. a hung testcluster) is killed at its timeout instead of hanging the run")
+    func wedgedChildIsKilled() async throws {
+        let out = try await runProcess("/bin/sleep", ["600"], timeout: 0.5)
+        #expect(out.status == SIGKILL, "sleep 600 must have been killed, got exit \(out.status)")
     }
 
     @Test("bad arguments are refused with a clear message before anything is touched")

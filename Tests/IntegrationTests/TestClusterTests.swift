@@ -74,6 +74,9 @@ struct TestClusterTests {
             let web2Rules = try await cluster.ssh("web2", "iptables-save")
             #expect(web2Rules.status == 0)
             #expect(!web2Rules.stdout.contains("9999"))
+            // The same rule seen from inside web1 without SSH (nsenter into its namespaces).
+            let inside = try await cluster.exec("web1", "hostname; iptables-save -t filter | grep -c 'dport 9999'")
+            #expect(inside.stdout == "web1\n1\n", "\(inside.stdout)\(inside.stderr)")
             let machine = try await runProcess("/usr/sbin/iptables", ["-S"])
             #expect(!machine.stdout.contains("9999"), "the machine's own firewall must be untouched")
         }

@@ -158,7 +158,8 @@ actor TestCluster {
     /// Runs `command` inside `host`'s namespaces with nsenter, without SSH (for when a test has cut SSH).
     nonisolated func exec(_ host: String, _ command: String) async throws -> ProcessOutput {
         _ = try self.host(host)
-        return try await Self.runScript(["exec", "--state", stateDirectory, host, "/bin/sh", "-c", command])
+        let path = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH; "
+        return try await Self.runScript(["exec", "--state", stateDirectory, host, "/bin/sh", "-c", path + command])
     }
 
     static func runScript(_ arguments: [String]) async throws -> ProcessOutput {

@@ -51,7 +51,7 @@ struct TestClusterLifecycleTests {
             let firstKeys = try knownHostsKeys(cluster)
             let again = try await TestCluster.runScript(["up", "--memcache", "1", "--web", "1", "--state", cluster.stateDirectory])
             #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
-            #expect(try await cctNamespaces().count == 2)
+            #expect(try await cctNamespaces().sorted() == ["cct-mc1", "cct-switch", "cct-web1"], "one set of hosts plus the switch")
             #expect(try knownHostsKeys(cluster) != firstKeys, "a fresh cluster has fresh host keys")
             for host in cluster.hosts {
                 let out = try await cluster.ssh(host.name, "hostname")
@@ -72,7 +72,7 @@ struct TestClusterLifecycleTests {
             }
             let kill = try await runProcess("/bin/kill", ["-KILL"] + pids)
             #expect(kill.status == 0, "\(kill.stderr)")
-            #expect(try await cctNamespaces().count == 4, "the crash leaves the namespaces for down to find")
+            #expect(try await cctNamespaces().count == 5, "the crash leaves the 4 host namespaces and the switch for down to find")
         } catch {
             try? await cluster.down()
             throw error

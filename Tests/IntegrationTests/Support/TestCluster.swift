@@ -126,7 +126,9 @@ actor TestCluster {
         let mounts = try await runProcess("/usr/bin/findmnt", ["-rn", "-o", "SOURCE,TARGET"]).stdout
         left += mounts.split(separator: "\n").filter { $0.hasPrefix("cct-") || $0.contains(stateDirectory) }
             .map { "mount \($0)" }
-        let processes = try await runProcess("/usr/bin/pgrep", ["-af", "Cluster/lib/host-init"]).stdout
+        // This checkout's host inits (another worktree's cluster is not ours to report).
+        let hostInit = (scriptPath as NSString).deletingLastPathComponent + "/lib/host-init"
+        let processes = try await runProcess("/usr/bin/pgrep", ["-af", hostInit]).stdout
         left += processes.split(separator: "\n").map { "process \($0)" }
         if FileManager.default.fileExists(atPath: stateDirectory) { left.append("state dir \(stateDirectory)") }
         return left

@@ -33,6 +33,18 @@ public actor InMemoryTransport: HostTransport {
     /// Yields this many times before each command: a slow host, to expose missing cross-host ordering.
     public var yieldsBeforeCommands = 0
 
+    // The firewall (FirewallScripts): the filter table, the rollback the apply script arms, what was saved.
+    public var filterTable = SimulatedFilterTable()
+    /// The table the armed rollback would restore; nil when no rollback is armed.
+    public private(set) var armedRollback: SimulatedFilterTable?
+    /// What `service iptables save` stored (/etc/sysconfig/iptables).
+    public private(set) var savedFirewall: String?
+    /// The rollback ran: the sleeping process on a host whose SSH the change cut.
+    public func fireRollback() {
+        if let previous = armedRollback { filterTable = previous }
+        armedRollback = nil
+    }
+
     public init() {}
 
     public func configure(_ body: @Sendable (isolated InMemoryTransport) -> Void) { body(self) }
@@ -48,6 +60,7 @@ public actor InMemoryTransport: HostTransport {
         if command == FactsGatherer.command {
             return CommandResult(stdout: factsReport(script: String(decoding: stdin, as: UTF8.self)))
         }
+        if let result = firewallCommand(command, stdin: stdin) { return result }
         if command.hasPrefix("{ ") { return commitFile(command.split(separator: " ").map { unquote(String($0)) }) }
         var last = CommandResult()
         for part in command.components(separatedBy: " && ") {
@@ -91,7 +104,44 @@ public actor InMemoryTransport: HostTransport {
                 }
             }
         }
+        if script.contains("echo begin-iptables") {
+            out += "begin-iptables\n" + hex(Array(filterTable.save.utf8)) + "end-iptables\n"
+        }
         return Array((out + "end-facts\n").utf8)
+    }
+
+    private func hex(_ bytes: [UInt8]) -> String {
+        stride(from: 0, to: bytes.count, by: 16).map { chunk in
+            bytes[chunk..<min(chunk + 16, bytes.count)].map { " " + ($0 < 16 ? "0" : "") + String($0, radix: 16) }
+                .joined() + "\n"
+        }.joined()
+    }
+
+    /// The apply script (snapshot, arm, restore stdin, print the table), the disarm script and the save.
+    private func firewallCommand(_ command: String, stdin: [UInt8]) -> CommandResult? {
+        if command.contains("iptables-restore --noflush") {
+            if armedRollback != nil {
+                return CommandResult(stderr: Array("a firewall rollback ... is still pending\n".utf8),
+                                     exitStatus: FirewallScripts.ApplyExit.pendingRollback.rawValue)
+            }
+            let previous = filterTable
+            guard filterTable.restore(String(decoding: stdin, as: UTF8.self), noflush: true) else {
+                return CommandResult(stderr: Array("iptables-restore: line 3 failed\n".utf8),
+                                     exitStatus: FirewallScripts.ApplyExit.restoreFailed.rawValue)
+            }
+            armedRollback = previous
+            return CommandResult(stdout: Array("\(FirewallScripts.appliedMarker) 4242\n\(filterTable.save)".utf8))
+        }
+        if command == FirewallScripts.disarmScript {
+            guard armedRollback != nil else { return CommandResult(exitStatus: FirewallScripts.disarmRollbackRan) }
+            armedRollback = nil
+            return CommandResult()
+        }
+        if command == ELFamily().firewallPersistCommand {
+            savedFirewall = filterTable.save
+            return CommandResult()
+        }
+        return nil
     }
 
     private func word(after prefix: String, in line: String) -> String? {

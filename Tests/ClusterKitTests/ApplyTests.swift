@@ -21,7 +21,7 @@ import Testing
         #expect(commands[4] == "chkconfig memcached on")
         // The firewall before any service starts: memcached never listens unfiltered.
         #expect(commands[5] == FirewallScripts.applyScript(rollbackSeconds: 30))
-        #expect(commands[6] == FirewallScripts.disarmScript)
+        #expect(commands[6] == FirewallScripts.checkScript)
         #expect(commands[7] == "service iptables save")
         #expect(commands[8] == "service memcached start")
         let uploads = await mc1.uploads

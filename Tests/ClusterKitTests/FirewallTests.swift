@@ -140,14 +140,16 @@ import Testing
 
     @Test func scriptsArmTheRollbackBeforeChangingAnythingAndParseAsPOSIXShell() throws {
         let script = FirewallScripts.applyScript(rollbackSeconds: 8)
-        let order = ["iptables-save -t filter > /var/lib/clusterctl/firewall-previous.rules", "nohup sh -c 'sleep 8;",
-                     "> /var/lib/clusterctl/firewall-rollback.armed.new", "iptables-restore --noflush",
-                     "echo \"clusterctl-firewall-applied $pid\""]
+        let order = ["cat > /var/lib/clusterctl/firewall-next.rules",
+                     "iptables-save -t filter > /var/lib/clusterctl/firewall-previous.rules", "nohup sh -c 'sleep 8;",
+                     "> /var/lib/clusterctl/firewall-rollback.armed.new", "nohup sh -c 'sleep 1; if iptables-restore --noflush",
+                     "echo \"clusterctl-firewall-armed $rollback\""]
         let positions = try order.map { try #require(script.range(of: $0)?.lowerBound, "missing: \($0)") }
         #expect(positions == positions.sorted())
-        #expect(script.contains("</dev/null >/dev/null 2>&1 &"), "detached: the rollback survives the SSH session")
+        #expect(script.components(separatedBy: "</dev/null >/dev/null 2>&1 &").count == 3,
+                "rollback and change detached: they outlive the SSH session, and the script returns before the change")
         #expect(!script.contains("iptables -C") && !script.contains(" -w"), "nothing EL5's iptables 1.3.5 lacks")
-        for text in [script, FirewallScripts.disarmScript] {
+        for text in [script, FirewallScripts.checkScript] {
             let check = Process()
             check.executableURL = URL(fileURLWithPath: "/bin/sh")
             check.arguments = ["-n", "-c", text]
@@ -227,7 +229,8 @@ import Testing
         let fixture = await Self.fixture()
         let pool = Self.pool(fixture) { _ in throw InMemoryTransportError(message: "connection timed out") }
         let plan = try await Self.plan(fixture, pool: pool)
-        let recap = await ClusterApplier(family: ELFamily(), parallel: 3, firewallRollbackSeconds: 8)
+        let recap = await ClusterApplier(family: ELFamily(), parallel: 3, firewallRollbackSeconds: 8,
+                                         firewallTiming: .immediate)
             .apply(plan, pool: pool, checkFingerprints: false)
         let outcome = try #require(recap.outcome(for: "mc1"))
         #expect(outcome.status == .failed)
@@ -250,12 +253,29 @@ import Testing
             await transport.fireRollback()   // the new connection came too late
             return transport
         }
-        let recap = await ClusterApplier(family: ELFamily(), parallel: 3)
+        let recap = await ClusterApplier(family: ELFamily(), parallel: 3, firewallTiming: .immediate)
             .apply(try await Self.plan(fixture, pool: pool), pool: pool, checkFingerprints: false)
         #expect(recap.outcome(for: "mc1")?.message == "firewall CLUSTERCTL: the rollback restored the previous rules "
                 + "before it could be disarmed (checking SSH took longer than 30 s); nothing was saved")
         #expect(await fixture.transport("mc1").savedFirewall == nil)
         #expect(!(await fixture.transport("mc1").filterTable.chains.contains("CLUSTERCTL")))
+    }
+
+    @Test func aConnectionMadeBeforeTheChangeRanProvesNothingSoAnotherIsMade() async throws {
+        let fixture = await Self.fixture()
+        await fixture.transport("mc1").configure { $0.checksBeforeTheChangeRuns = 2 }
+        let connections = Counter()
+        let transports = fixture.transports
+        let pool = ConnectionPool { host in
+            _ = await connections.next(host.name)
+            return transports[host.name]!
+        }
+        let recap = await ClusterApplier(family: ELFamily(), parallel: 3, firewallTiming: .immediate)
+            .apply(try await Self.plan(fixture, pool: pool), pool: pool, checkFingerprints: false)
+        #expect(!recap.failed, "\(recap.text)")
+        #expect(await connections.next("mc1") == 5, "the run's connection and three new ones")
+        #expect(await fixture.transport("mc1").commands.filter { $0 == FirewallScripts.checkScript }.count == 3)
+        #expect(await fixture.transport("mc1").savedFirewall != nil)
     }
 
     @Test func refusedRestoreChangesNothingAndDisarms() async throws {

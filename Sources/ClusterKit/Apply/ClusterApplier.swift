@@ -4,12 +4,15 @@ public struct ClusterApplier: Sendable {
     public var family: OSFamily
     public var parallel: Int
     public var firewallRollbackSeconds: Int
+    public var firewallTiming: FirewallTiming
 
     public init(family: OSFamily, parallel: Int,
-                firewallRollbackSeconds: Int = HostApplier.defaultFirewallRollbackSeconds) {
+                firewallRollbackSeconds: Int = HostApplier.defaultFirewallRollbackSeconds,
+                firewallTiming: FirewallTiming = .standard) {
         self.family = family
         self.parallel = parallel
         self.firewallRollbackSeconds = firewallRollbackSeconds
+        self.firewallTiming = firewallTiming
     }
 
     /// `checkFingerprints`: for saved plans, re-gather each host's facts and refuse the host when its
@@ -21,7 +24,8 @@ public struct ClusterApplier: Sendable {
         let order = plan.hosts.indices.filter { isMemcache(plan.hosts[$0]) }
             + plan.hosts.indices.filter { !isMemcache(plan.hosts[$0]) }
         let gate = ConvergenceGate(count: order.filter { isMemcache(plan.hosts[$0]) }.count)
-        let hostApplier = HostApplier(family: family, firewallRollbackSeconds: firewallRollbackSeconds)
+        let hostApplier = HostApplier(family: family, firewallRollbackSeconds: firewallRollbackSeconds,
+                                      firewallTiming: firewallTiming)
 
         let outcomes = await BoundedParallel.map(order, limit: parallel) { index -> HostOutcome in
             let hostPlan = plan.hosts[index]

@@ -5,12 +5,15 @@ public struct HostApplier: Sendable {
     public var family: OSFamily
     /// After how long a firewall change rolls itself back unless a new connection disarms it.
     public var firewallRollbackSeconds: Int
+    public var firewallTiming: FirewallTiming
 
     public static let defaultFirewallRollbackSeconds = 30
 
-    public init(family: OSFamily, firewallRollbackSeconds: Int = HostApplier.defaultFirewallRollbackSeconds) {
+    public init(family: OSFamily, firewallRollbackSeconds: Int = HostApplier.defaultFirewallRollbackSeconds,
+                firewallTiming: FirewallTiming = .standard) {
         self.family = family
         self.firewallRollbackSeconds = firewallRollbackSeconds
+        self.firewallTiming = firewallTiming
     }
 
     public struct Result: Sendable, Equatable {
@@ -57,7 +60,7 @@ public struct HostApplier: Sendable {
                     guard let firewall = change.firewall else {
                         throw ApplyError(step: "firewall", message: "change without firewall rules")
                     }
-                    try await FirewallApplier(family: family, rollbackSeconds: firewallRollbackSeconds)
+                    try await FirewallApplier(family: family, rollbackSeconds: firewallRollbackSeconds, timing: firewallTiming)
                         .apply(firewall, transport: transport, reconnect: reconnect)
                 case .enableService:
                     let service = try name(change)

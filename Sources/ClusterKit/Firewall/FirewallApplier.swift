@@ -2,104 +2,145 @@
 /// proof that a firewall change left SSH working is a connection made after it.
 public typealias Reconnector = @Sendable () async throws -> HostTransport
 
+/// How long the applier waits for the change the host runs detached (`FirewallScripts`).
+public struct FirewallTiming: Sendable {
+    /// Before the first new connection: the change runs `FirewallScripts.changeDelaySeconds` after arming.
+    public var settle: Duration
+    /// Before another new connection when the change had not run yet.
+    public var retry: Duration
+
+    public init(settle: Duration, retry: Duration) {
+        self.settle = settle
+        self.retry = retry
+    }
+
+    public static let standard = FirewallTiming(settle: .seconds(FirewallScripts.changeDelaySeconds + 1), retry: .seconds(1))
+    /// For in-memory hosts, which run the change at once.
+    public static let immediate = FirewallTiming(settle: .zero, retry: .zero)
+}
+
 /// Applies a `replace-firewall-chain` change with lock-out protection:
-/// 1. over the run's connection, one script: snapshot the filter table, arm the rollback on the host,
-///    one `iptables-restore --noflush` (atomic), print the resulting table;
-/// 2. a new connection; on it, disarm the rollback (this also proves it can run commands), then persist
-///    the OS way (`OSFamily.firewallPersistCommand`).
-/// When the new connection fails the host is reported failed and nothing is persisted: the rollback restores
+/// 1. over the run's connection, `FirewallScripts.applyScript`: snapshot, arm the rollback on the host,
+///    schedule the change (one `iptables-restore --noflush`, atomic) and return;
+/// 2. over a new connection made after the change: read its result, disarm the rollback, persist the OS way
+///    (`OSFamily.firewallPersistCommand`).
+/// When no new connection works the host is reported failed and nothing is persisted: the rollback restores
 /// the previous rules by itself within `rollbackSeconds`.
 public struct FirewallApplier: Sendable {
     public var family: OSFamily
     public var rollbackSeconds: Int
+    public var timing: FirewallTiming
 
-    public init(family: OSFamily, rollbackSeconds: Int) {
+    public init(family: OSFamily, rollbackSeconds: Int, timing: FirewallTiming = .standard) {
         self.family = family
         self.rollbackSeconds = rollbackSeconds
+        self.timing = timing
     }
 
     public func apply(_ change: FirewallChange, transport: HostTransport, reconnect: Reconnector?) async throws {
         let step = "firewall \(change.chain)"
-        guard let reconnect else {
-            throw ApplyError(step: step, message: "no way to open a new connection to check SSH after the change; "
-                             + "rules not changed")
-        }
-        let input = FirewallScripts.restoreInput(change)
-        let applied: CommandResult
+        func fail(_ message: String) -> ApplyError { ApplyError(step: step, message: message) }
+        let restoresWithin = "the host restores its previous rules within \(rollbackSeconds) s; nothing was saved"
+        guard let reconnect else { throw fail("no way to open a new connection to check SSH after the change; rules not changed") }
+
+        let armed: CommandResult
         do {
-            applied = try await transport.run(FirewallScripts.applyScript(rollbackSeconds: rollbackSeconds),
-                                              stdin: Array(input.utf8))
+            armed = try await transport.run(FirewallScripts.applyScript(rollbackSeconds: rollbackSeconds),
+                                            stdin: Array(FirewallScripts.restoreInput(change).utf8))
         } catch {
-            // The connection broke during the change: the rollback (if it was armed) takes over.
-            throw ApplyError(step: step, message: "connection lost while changing the rules (\(error)); "
-                             + "if the rules were changed the host restores its previous rules within \(rollbackSeconds) s")
+            throw fail("connection lost while arming the change (\(error)); if it was armed, \(restoresWithin)")
         }
-        guard applied.succeeded, let output = FirewallScripts.parseApplyOutput(applied.stdoutText) else {
-            throw ApplyError(step: step, message: describeFailure(applied))
+        guard armed.succeeded, armed.stdoutText.contains(FirewallScripts.armedMarker + " ") else {
+            throw fail(describeArmFailure(armed))
         }
-        let fresh: HostTransport
-        do {
-            fresh = try await reconnect()
-        } catch {
-            throw ApplyError(step: step, message: "firewall change cut SSH (a new connection failed: \(error)); "
-                             + "the host restores its previous rules within \(rollbackSeconds) s; nothing was saved")
+
+        // New connections until one is made after the change ran (or the rollback is about to fire).
+        let clock = ContinuousClock(), deadline = clock.now + .seconds(rollbackSeconds)
+        try await Task.sleep(for: timing.settle)
+        while true {
+            let fresh: HostTransport
+            do {
+                fresh = try await reconnect()
+            } catch {
+                throw fail("firewall change cut SSH (a new connection failed: \(error)); \(restoresWithin)")
+            }
+            let checked: CommandResult
+            do {
+                checked = try await fresh.run(FirewallScripts.checkScript)
+            } catch {
+                await fresh.close()
+                throw fail("firewall change cut SSH (a new connection could not run a command: \(error)); \(restoresWithin)")
+            }
+            if checked.exitStatus == FirewallScripts.Exit.changeNotYetRun.rawValue, clock.now < deadline {
+                await fresh.close()
+                try await Task.sleep(for: timing.retry)
+                continue
+            }
+            do {
+                let table = try result(of: checked, fail: fail)
+                try await ApplyCommand.run(family.firewallPersistCommand, on: fresh, step: "\(step): save the rules")
+                await fresh.close()
+                try verify(change, applied: table, fail: fail)
+                return
+            } catch {
+                await fresh.close()
+                throw error
+            }
         }
-        do {
-            try await disarmAndPersist(on: fresh, step: step)
-        } catch {
-            await fresh.close()
-            throw error
-        }
-        await fresh.close()
-        try verify(change, applied: output.table)
     }
 
-    private func disarmAndPersist(on fresh: HostTransport, step: String) async throws {
-        let disarm: CommandResult
-        do {
-            disarm = try await fresh.run(FirewallScripts.disarmScript)
-        } catch {
-            throw ApplyError(step: step, message: "firewall change cut SSH (the new connection could not run a command: "
-                             + "\(error)); the host restores its previous rules within \(rollbackSeconds) s; nothing was saved")
+    /// The table after the change, from the check script's report (which has disarmed the rollback).
+    private func result(of checked: CommandResult, fail: (String) -> ApplyError) throws -> FilterTable {
+        switch FirewallScripts.Exit(rawValue: checked.exitStatus) {
+        case .rollbackRan?:
+            throw fail("the rollback restored the previous rules before it could be disarmed "
+                       + "(checking SSH took longer than \(rollbackSeconds) s); nothing was saved")
+        case .changeNotYetRun?:
+            throw fail("the change had not run on the host after \(rollbackSeconds) s; it is rolled back if it runs")
+        default:
+            break
         }
-        if disarm.exitStatus == FirewallScripts.disarmRollbackRan {
-            throw ApplyError(step: step, message: "the rollback restored the previous rules before it could be disarmed "
-                             + "(checking SSH took longer than \(rollbackSeconds) s); nothing was saved")
+        guard checked.succeeded, let report = FirewallScripts.parseCheckOutput(checked.stdoutText) else {
+            throw fail("checking the change failed: \(Self.describe(checked)); "
+                       + "the host restores its previous rules within \(rollbackSeconds) s")
         }
-        guard disarm.succeeded else {
-            throw ApplyError(step: step, message: "disarming the rollback failed: \(describeFailure(disarm)); "
-                             + "the host restores its previous rules within \(rollbackSeconds) s")
+        guard report.applied else {
+            let why = checked.stderrText.split(separator: "\n").suffix(3).joined(separator: " / ")
+            throw fail("iptables-restore refused the rules; rules not changed" + (why.isEmpty ? "" : ": " + why))
         }
-        try await ApplyCommand.run(family.firewallPersistCommand, on: fresh, step: "\(step): save the rules")
+        return report.table
     }
 
     /// The rules are in place and saved; if iptables-save prints them differently from the template, every
     /// later plan would show a change: say which rule to rewrite.
-    private func verify(_ change: FirewallChange, applied table: FilterTable) throws {
+    private func verify(_ change: FirewallChange, applied table: FilterTable, fail: (String) -> ApplyError) throws {
         let actual = table.rules(of: change.chain)
         if actual != change.rules {
             let differing = zip(change.rules, actual).first { $0 != $1 }
                 .map { "template has \"\($0.0)\", iptables-save prints \"\($0.1)\"" }
                 ?? "template has \(change.rules.count) rules, iptables-save prints \(actual.count)"
-            throw ApplyError(step: "firewall \(change.chain)", message: "rules applied and saved, but not in "
-                             + "iptables-save form, so every plan would show a change: \(differing)")
+            throw fail("rules applied and saved, but not in iptables-save form, so every plan would show a change: "
+                       + differing)
         }
         guard table.inputJumpPositions(to: change.chain) == [1] else {
-            throw ApplyError(step: "firewall \(change.chain)", message: "after the change the INPUT jump to "
-                             + "\(change.chain) is not the single first rule of INPUT")
+            throw fail("after the change the INPUT jump to \(change.chain) is not the single first rule of INPUT")
         }
     }
 
-    private func describeFailure(_ result: CommandResult) -> String {
-        let output = (result.stderrText + result.stdoutText).split(separator: "\n").suffix(3).joined(separator: " / ")
+    private func describeArmFailure(_ result: CommandResult) -> String {
         let what: String
-        switch FirewallScripts.ApplyExit(rawValue: result.exitStatus) {
+        switch FirewallScripts.Exit(rawValue: result.exitStatus) {
         case .pendingRollback?: what = "rules not changed"
         case .snapshotFailed?: what = "could not save the current rules; rules not changed"
         case .armFailed?: what = "could not arm the rollback; rules not changed"
-        case .restoreFailed?: what = "iptables-restore refused the rules; rules not changed"
-        case nil: what = result.exitSignal.map { "killed by signal \($0)" } ?? "exit status \(result.exitStatus)"
+        default: what = "arming the change failed; rules not changed"
         }
-        return what + (output.isEmpty ? "" : ": " + output)
+        return what + ": " + Self.describe(result)
+    }
+
+    static func describe(_ result: CommandResult) -> String {
+        let output = (result.stderrText + result.stdoutText).split(separator: "\n").suffix(3).joined(separator: " / ")
+        let status = result.exitSignal.map { "killed by signal \($0)" } ?? "exit status \(result.exitStatus)"
+        return status + (output.isEmpty ? "" : ": " + output)
     }
 }

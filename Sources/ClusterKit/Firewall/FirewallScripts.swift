@@ -3,22 +3,39 @@
 ///
 /// Lock-out protection lives on the host, so it works even when the change kills the SSH connection:
 /// `applyScript` snapshots the filter table, arms a detached rollback (`sleep N`, then restore the snapshot)
-/// and only then changes the rules. `disarmScript`, run over a *new* connection, proves SSH still works and
-/// cancels the rollback. The marker file decides the race between the two: the rollback `mv`s it away
-/// before restoring, the disarm `rm`s it; exactly one of them succeeds.
+/// and schedules the change itself, detached, a moment later — after the script has returned, because a rule
+/// that drops SSH also drops the packets of the connection that made it, and its answer would never arrive.
+/// `checkScript`, run over a *new* connection, reports the change and disarms the rollback. The marker file
+/// decides the race between the two: the rollback `mv`s it away before restoring, the disarm `rm`s it;
+/// exactly one of them succeeds.
 public enum FirewallScripts {
     public static let stateDirectory = "/var/lib/clusterctl"
     /// `iptables-save -t filter` from just before the change: what the rollback restores.
     public static let snapshotPath = stateDirectory + "/firewall-previous.rules"
+    /// The `restoreInput` of the change.
+    public static let nextPath = stateDirectory + "/firewall-next.rules"
+    /// Written by the change once it ran: `0` (applied) or `1` (iptables-restore refused it).
+    public static let statusPath = stateDirectory + "/firewall-change.status"
+    /// `iptables-save -t filter` right after the change, and iptables-restore's complaints.
+    public static let afterPath = stateDirectory + "/firewall-after.rules"
+    public static let errorPath = stateDirectory + "/firewall-restore.err"
     /// Exists (holding the rollback's pid) while a rollback is armed.
     public static let markerPath = stateDirectory + "/firewall-rollback.armed"
     /// One line per rollback that fired.
     public static let logPath = stateDirectory + "/firewall-rollback.log"
-    public static let appliedMarker = "clusterctl-firewall-applied"
 
-    /// Exit statuses of `applyScript` that mean "nothing was changed".
-    public enum ApplyExit: Int32 {
-        case pendingRollback = 11, snapshotFailed = 12, armFailed = 13, restoreFailed = 14
+    public static let armedMarker = "clusterctl-firewall-armed"
+    public static let statusMarker = "clusterctl-firewall-status"
+    /// Seconds between the apply script's return and the change.
+    public static let changeDelaySeconds = 1
+
+    /// Exit statuses of `applyScript` (nothing was changed) and of `checkScript`.
+    public enum Exit: Int32 {
+        case pendingRollback = 11, snapshotFailed = 12, armFailed = 13
+        /// checkScript: the rollback already restored the previous rules.
+        case rollbackRan = 20
+        /// checkScript: the change has not run yet, so this connection may predate it and proves nothing.
+        case changeNotYetRun = 30
     }
 
     /// The `iptables-restore --noflush` input: declaring our chain creates it or (existing) flushes just it,
@@ -37,52 +54,63 @@ public enum FirewallScripts {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// Run with `restoreInput` on stdin. Prints `appliedMarker PID` and then the new `iptables-save -t filter`.
+    private static func q(_ path: String) -> String { ShellQuote.quote(path) }
+
+    /// Run with `restoreInput` on stdin. Prints `armedMarker PID` and returns; the change runs
+    /// `changeDelaySeconds` later. Exits with an `Exit` code, having changed nothing, when it cannot arm.
     public static func applyScript(rollbackSeconds: Int) -> String {
-        let d = ShellQuote.quote(stateDirectory), snapshot = ShellQuote.quote(snapshotPath)
-        let marker = ShellQuote.quote(markerPath), log = ShellQuote.quote(logPath)
+        let marker = q(markerPath)
         let rollback = "sleep \(rollbackSeconds); mv -f \(marker) \(marker).fired 2>/dev/null || exit 0; "
-            + "iptables-restore < \(snapshot); echo \"$(date) restored the rules from before an apply\" >> \(log)"
+            + "iptables-restore < \(q(snapshotPath)); echo \"$(date) restored the rules from before an apply\" >> \(q(logPath))"
+        // $0 is the rollback's pid: a refused change disarms it at once (nothing changed).
+        let change = "sleep \(changeDelaySeconds); "
+            + "if iptables-restore --noflush < \(q(nextPath)) 2> \(q(errorPath)); then s=0; else s=1; rm -f \(marker); kill \"$0\"; fi; "
+            + "iptables-save -t filter > \(q(afterPath)); echo $s > \(q(statusPath)).new; mv -f \(q(statusPath)).new \(q(statusPath))"
         return """
         umask 077
-        mkdir -p \(d) || exit \(ApplyExit.snapshotFailed.rawValue)
+        mkdir -p \(q(stateDirectory)) || exit \(Exit.snapshotFailed.rawValue)
         if [ -f \(marker) ] && kill -0 "$(cat \(marker))" 2>/dev/null; then
           echo "a firewall rollback of an earlier apply is still pending (pid $(cat \(marker))); try again after it ran" >&2
-          exit \(ApplyExit.pendingRollback.rawValue)
+          exit \(Exit.pendingRollback.rawValue)
         fi
-        iptables-save -t filter > \(snapshot) || { echo 'iptables-save failed' >&2; exit \(ApplyExit.snapshotFailed.rawValue); }
-        if ! grep -q '^[*]filter' \(snapshot); then
-          printf '*filter\\n:INPUT ACCEPT [0:0]\\n:FORWARD ACCEPT [0:0]\\n:OUTPUT ACCEPT [0:0]\\nCOMMIT\\n' > \(snapshot)
+        rm -f \(q(statusPath)) \(q(afterPath)) \(q(errorPath))
+        cat > \(q(nextPath)) || exit \(Exit.snapshotFailed.rawValue)
+        iptables-save -t filter > \(q(snapshotPath)) || { echo 'iptables-save failed' >&2; exit \(Exit.snapshotFailed.rawValue); }
+        if ! grep -q '^[*]filter' \(q(snapshotPath)); then
+          printf '*filter\\n:INPUT ACCEPT [0:0]\\n:FORWARD ACCEPT [0:0]\\n:OUTPUT ACCEPT [0:0]\\nCOMMIT\\n' > \(q(snapshotPath))
         fi
-        nohup sh -c \(ShellQuote.quote(rollback)) </dev/null >/dev/null 2>&1 &
-        pid=$!
-        echo "$pid" > \(marker).new && mv -f \(marker).new \(marker) || { kill "$pid"; exit \(ApplyExit.armFailed.rawValue); }
-        if ! iptables-restore --noflush; then
-          rm -f \(marker); kill "$pid" 2>/dev/null
-          exit \(ApplyExit.restoreFailed.rawValue)
-        fi
-        echo "\(appliedMarker) $pid"
-        iptables-save -t filter
+        nohup sh -c \(q(rollback)) </dev/null >/dev/null 2>&1 &
+        rollback=$!
+        echo "$rollback" > \(marker).new && mv -f \(marker).new \(marker) || { kill "$rollback"; exit \(Exit.armFailed.rawValue); }
+        nohup sh -c \(q(change)) "$rollback" </dev/null >/dev/null 2>&1 &
+        echo "\(armedMarker) $rollback"
         """
     }
 
-    /// Run over a new connection after the change. Exit 0: disarmed. Exit 20: the rollback already ran.
-    public static let disarmScript: String = {
-        let marker = ShellQuote.quote(markerPath)
+    /// Run over a new connection. Exit 0: prints `statusMarker S` and the table after the change, and (S = 0)
+    /// has disarmed the rollback; iptables-restore's complaints on stderr. Otherwise an `Exit` code.
+    public static let checkScript: String = {
+        let marker = q(markerPath)
         return """
-        pid=$(cat \(marker) 2>/dev/null) && rm \(marker) 2>/dev/null || exit 20
-        kill "$pid" 2>/dev/null
-        exit 0
+        [ -f \(q(statusPath)) ] || exit \(Exit.changeNotYetRun.rawValue)
+        s=$(cat \(q(statusPath)))
+        if [ "$s" = 0 ]; then
+          pid=$(cat \(marker) 2>/dev/null) && rm \(marker) 2>/dev/null || exit \(Exit.rollbackRan.rawValue)
+          kill "$pid" 2>/dev/null
+        fi
+        cat \(q(errorPath)) >&2 2>/dev/null
+        echo "\(statusMarker) $s"
+        cat \(q(afterPath))
         """
     }()
-    public static let disarmRollbackRan: Int32 = 20
 
-    /// Reads the rollback pid and the filter table the apply script printed.
-    static func parseApplyOutput(_ output: String) -> (pid: String, table: FilterTable)? {
+    /// Reads the status and the filter table the check script printed.
+    static func parseCheckOutput(_ output: String) -> (applied: Bool, table: FilterTable)? {
         var lines = output.split(separator: "\n", omittingEmptySubsequences: false)
-        guard let index = lines.firstIndex(where: { $0.hasPrefix(appliedMarker + " ") }) else { return nil }
-        let pid = String(lines[index].dropFirst(appliedMarker.count + 1))
+        guard let index = lines.firstIndex(where: { $0.hasPrefix(statusMarker + " ") }) else { return nil }
+        let status = lines[index].dropFirst(statusMarker.count + 1)
+        guard status == "0" || status == "1" else { return nil }
         lines.removeSubrange(...index)
-        return (pid, FilterTable.parse(lines.joined(separator: "\n")))
+        return (status == "0", FilterTable.parse(lines.joined(separator: "\n")))
     }
 }

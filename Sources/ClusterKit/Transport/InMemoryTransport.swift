@@ -39,6 +39,10 @@ public actor InMemoryTransport: HostTransport {
     public private(set) var armedRollback: SimulatedFilterTable?
     /// What `service iptables save` stored (/etc/sysconfig/iptables).
     public private(set) var savedFirewall: String?
+    /// The status file of the last change (0 applied, 1 refused); nil before any.
+    public private(set) var firewallChangeStatus: Int?
+    /// How many check scripts find the change not run yet (a slow host).
+    public var checksBeforeTheChangeRuns = 0
     /// The rollback ran: the sleeping process on a host whose SSH the change cut.
     public func fireRollback() {
         if let previous = armedRollback { filterTable = previous }
@@ -117,25 +121,33 @@ public actor InMemoryTransport: HostTransport {
         }.joined()
     }
 
-    /// The apply script (snapshot, arm, restore stdin, print the table), the disarm script and the save.
+    /// The apply script (snapshot, arm, and the change, which a real host runs a second later), the check
+    /// script run over a new connection (report, disarm) and the save.
     private func firewallCommand(_ command: String, stdin: [UInt8]) -> CommandResult? {
-        if command.contains("iptables-restore --noflush") {
+        if command.contains(FirewallScripts.armedMarker) {
             if armedRollback != nil {
                 return CommandResult(stderr: Array("a firewall rollback ... is still pending\n".utf8),
-                                     exitStatus: FirewallScripts.ApplyExit.pendingRollback.rawValue)
+                                     exitStatus: FirewallScripts.Exit.pendingRollback.rawValue)
             }
-            let previous = filterTable
-            guard filterTable.restore(String(decoding: stdin, as: UTF8.self), noflush: true) else {
-                return CommandResult(stderr: Array("iptables-restore: line 3 failed\n".utf8),
-                                     exitStatus: FirewallScripts.ApplyExit.restoreFailed.rawValue)
-            }
-            armedRollback = previous
-            return CommandResult(stdout: Array("\(FirewallScripts.appliedMarker) 4242\n\(filterTable.save)".utf8))
+            armedRollback = filterTable
+            firewallChangeStatus = filterTable.restore(String(decoding: stdin, as: UTF8.self), noflush: true) ? 0 : 1
+            if firewallChangeStatus == 1 { armedRollback = nil }
+            return CommandResult(stdout: Array("\(FirewallScripts.armedMarker) 4242\n".utf8))
         }
-        if command == FirewallScripts.disarmScript {
-            guard armedRollback != nil else { return CommandResult(exitStatus: FirewallScripts.disarmRollbackRan) }
-            armedRollback = nil
-            return CommandResult()
+        if command == FirewallScripts.checkScript {
+            if checksBeforeTheChangeRuns > 0 {
+                checksBeforeTheChangeRuns -= 1
+                return CommandResult(exitStatus: FirewallScripts.Exit.changeNotYetRun.rawValue)
+            }
+            guard let status = firewallChangeStatus else {
+                return CommandResult(exitStatus: FirewallScripts.Exit.changeNotYetRun.rawValue)
+            }
+            if status == 0 {
+                guard armedRollback != nil else { return CommandResult(exitStatus: FirewallScripts.Exit.rollbackRan.rawValue) }
+                armedRollback = nil
+            }
+            return CommandResult(stdout: Array("\(FirewallScripts.statusMarker) \(status)\n\(filterTable.save)".utf8),
+                                 stderr: status == 0 ? [] : Array("iptables-restore: line 3 failed\n".utf8))
         }
         if command == ELFamily().firewallPersistCommand {
             savedFirewall = filterTable.save

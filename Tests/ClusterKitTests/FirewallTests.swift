@@ -247,6 +247,20 @@ import Testing
         #expect(recap.failed)
     }
 
+    @Test func aNewConnectionThatHangsPastTheRollbackCountsAsCut() async throws {
+        let fixture = await Self.fixture()
+        let pool = Self.pool(fixture) { transport in
+            try await Task.sleep(for: .seconds(60))   // a SYN dropped by the new rules: the connect hangs
+            return transport
+        }
+        let recap = await ClusterApplier(family: ELFamily(), parallel: 3, firewallRollbackSeconds: 2,
+                                         firewallTiming: .immediate)
+            .apply(try await Self.plan(fixture, pool: pool), pool: pool, checkFingerprints: false)
+        #expect(recap.outcome(for: "mc1")?.message == "firewall CLUSTERCTL: firewall change cut SSH (no new connection "
+                + "within 1 s); the host restores its previous rules within 2 s; nothing was saved")
+        #expect(await fixture.transport("mc1").savedFirewall == nil)
+    }
+
     @Test func rollbackThatRanBeforeTheDisarmIsAFailureAndNothingIsSaved() async throws {
         let fixture = await Self.fixture()
         let pool = Self.pool(fixture) { transport in

@@ -54,13 +54,18 @@ public struct FirewallApplier: Sendable {
             throw fail(describeArmFailure(armed))
         }
 
-        // New connections until one is made after the change ran (or the rollback is about to fire).
-        let clock = ContinuousClock(), deadline = clock.now + .seconds(rollbackSeconds)
+        // New connections until one is made after the change ran, all before the rollback fires (1 s margin).
+        let clock = ContinuousClock(), deadline = clock.now + .seconds(rollbackSeconds) - .seconds(1)
         try await Task.sleep(for: timing.settle)
         while true {
             let fresh: HostTransport
             do {
-                fresh = try await reconnect()
+                guard let made = try await ReconnectRace.connect(reconnect, before: deadline) else {
+                    throw fail("firewall change cut SSH (no new connection within \(rollbackSeconds - 1) s); \(restoresWithin)")
+                }
+                fresh = made
+            } catch let error as ApplyError {
+                throw error
             } catch {
                 throw fail("firewall change cut SSH (a new connection failed: \(error)); \(restoresWithin)")
             }

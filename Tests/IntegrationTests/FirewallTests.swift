@@ -78,6 +78,14 @@ import Testing
             try await run(cluster, "mc1", "service iptables restart")
             #expect(try await iptablesSave(cluster, "mc1") == before["mc1"])
 
+            // A rule inserted above our jump by hand: the jump goes back to the top, once; the rule stays.
+            try await run(cluster, "mc1", "iptables -I INPUT 1 -s 10.9.9.9 -j DROP")
+            let moved = try await clusterctl(["plan", "-i", cluster.inventoryPath])
+            #expect(moved.stdout.contains("~ firewall chain CLUSTERCTL (INPUT jump at rule 2, not 1)"), "\(moved.stdout)")
+            #expect(try await clusterctl(["apply", "-i", cluster.inventoryPath, "--yes"]).status == 0)
+            #expect(try await iptablesSave(cluster, "mc1").split(separator: "\n").filter { $0.hasPrefix("-A INPUT ") }
+                    == ["-A INPUT -j CLUSTERCTL", "-A INPUT -s 10.9.9.9/32 -j DROP", "-A INPUT -p tcp -m tcp --dport 2222 -j ACCEPT"])
+
             // web2 leaves the inventory: its ACCEPT goes on the next apply, and memcached drops it.
             let smaller = try inventory(cluster, without: "web2")
             let shrink = try await clusterctl(["plan", "-i", smaller])

@@ -7,11 +7,11 @@ enum ReconnectRace {
     static func connect(_ reconnect: @escaping Reconnector,
                         before deadline: ContinuousClock.Instant) async throws -> HostTransport? {
         let outcome = Outcome()
-        var attempt: Task<Void, Never>?
         var timer: Task<Void, Never>?
         let result = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HostTransport?, Error>) in
             outcome.set(continuation)
-            attempt = Task {
+            // Not awaited: past the deadline it is left to finish (its own connect timeout) and close.
+            Task {
                 do {
                     let transport = try await reconnect()
                     if !outcome.resume(.success(transport)) { await transport.close() }
@@ -25,7 +25,6 @@ enum ReconnectRace {
             }
         }
         timer?.cancel()
-        _ = attempt
         return result
     }
 

@@ -49,7 +49,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "ClusterKitTests", dependencies: ["ClusterKit"]),
+        // Depends on the executable so `swift test` builds the clusterctl binary that the CLI tests run.
+        // Golden/ is read by path (relative to #filePath), not bundled.
+        .testTarget(name: "ClusterKitTests", dependencies: ["ClusterKit", "clusterctl"], exclude: ["Golden"]),
         .testTarget(name: "SSHTests", dependencies: ["SSH"]),
         .testTarget(name: "IntegrationTests", dependencies: ["ClusterKit", "SSH"]),
     ],

@@ -6,6 +6,7 @@ struct Clusterctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clusterctl",
         abstract: "Provision a PHP web cluster whose sessions live in memcached.",
-        subcommands: []
+        // One file per subcommand; plan, apply and verify join this list.
+        subcommands: [ValidateCommand.self, RenderCommand.self]
     )
 }

@@ -1,0 +1,87 @@
+/// The values every template sees, and their shape (names, lists and the fields of list items).
+///
+/// All four templates get the same context for a host, so one table documents them (README "Template
+/// variables") and an override of any template can use any value. The shape is declared once here: it is what
+/// `TemplateSet` checks template references against, so a misspelt `{{cachesize}}` fails with the template's
+/// file and line instead of rendering as an empty string.
+public enum TemplateShape: Sendable, Equatable {
+    /// Rendered as text with `{{name}}`.
+    case value
+    /// true/false, for `{{#name}}…{{/name}}` and `{{^name}}…{{/name}}`.
+    case flag
+    /// A list; `{{#name}}…{{/name}}` repeats for each item, whose fields are in scope inside.
+    case list([String: TemplateShape])
+}
+
+public struct TemplateVariable: Sendable {
+    public var name: String
+    public var shape: TemplateShape
+    public var meaning: String
+}
+
+public enum TemplateContext {
+    /// Documentation and shape of the context, in README order.
+    public static let variables: [TemplateVariable] = [
+        .init(name: "hostName", shape: .value, meaning: "the host's name in the inventory (`mc1`)"),
+        .init(name: "address", shape: .value, meaning: "where SSH connects (`203.0.113.10`)"),
+        .init(name: "privateAddress", shape: .value, meaning: "the host's private IPv4 address (`10.180.0.5`)"),
+        .init(name: "sshPort", shape: .value, meaning: "the host's effective SSH port (`22`)"),
+        .init(name: "isMemcache", shape: .flag, meaning: "the host has the `memcache` role"),
+        .init(name: "isWeb", shape: .flag, meaning: "the host has the `web` role"),
+        .init(name: "memcachedPort", shape: .value, meaning: "`memcached.port` (`11211`)"),
+        .init(name: "memcachedUser", shape: .value, meaning: "`memcached.user` (`memcached`)"),
+        .init(name: "maxConnections", shape: .value, meaning: "`memcached.maxConnections` (`1024`)"),
+        .init(name: "cacheSizeMB", shape: .value, meaning: "`memcached.cacheSizeMB` (`64`)"),
+        .init(name: "extraOptions", shape: .list(["option": .value]),
+              meaning: "`memcached.extraOptions`, each item's `option` one word"),
+        .init(name: "sessionHandler", shape: .value, meaning: "`php.sessionHandler` (`memcache` or `memcached`)"),
+        .init(name: "savePath", shape: .value,
+              meaning: "the session.save_path value without quotes, in the handler's format "
+                  + "(`tcp://10.180.0.5:11211, tcp://10.180.0.6:11211` or `10.180.0.5:11211,10.180.0.6:11211`)"),
+        .init(name: "memcacheServers", shape: .list(["name": .value, "privateAddress": .value, "port": .value, "url": .value]),
+              meaning: "every memcache host by name: `name`, `privateAddress`, `port`, `url` (one save_path entry)"),
+        .init(name: "webHosts", shape: .list(["name": .value, "privateAddress": .value]),
+              meaning: "every web host by name: `name`, `privateAddress`"),
+        .init(name: "firewallChain", shape: .value, meaning: "the iptables chain clusterctl owns (`CLUSTERCTL`)"),
+        .init(name: "memcachedSources", shape: .list(["source": .value]),
+              meaning: "who may reach memcached: each web host's `privateAddress/32`, then `firewall.allowFrom`; `source` as iptables-save prints it"),
+    ]
+
+    public static let shape: [String: TemplateShape] = Dictionary(uniqueKeysWithValues: variables.map { ($0.name, $0.shape) })
+
+    /// The context for one host, as swift-mustache consumes it (dictionaries, arrays, strings, booleans).
+    static func values(for host: Host, in inventory: Inventory, chain: String) -> [String: any Sendable] {
+        let memcached = inventory.memcached
+        let handler = inventory.php.sessionHandler
+        let servers: [[String: any Sendable]] = inventory.memcacheHosts.map { server in
+            let url = handler == .memcache
+                ? "tcp://\(server.privateAddress):\(memcached.port)" : "\(server.privateAddress):\(memcached.port)"
+            return ["name": server.name, "privateAddress": server.privateAddress, "port": String(memcached.port), "url": url]
+        }
+        let separator = handler == .memcache ? ", " : ","
+        var sources: [String] = []
+        for candidate in inventory.webHosts.map({ $0.privateAddress }) + inventory.firewall.allowFrom {
+            let source = candidate.contains("/") ? candidate : candidate + "/32"
+            if !sources.contains(source) { sources.append(source) }  // a duplicate rule would never match
+        }
+        return [
+            "hostName": host.name,
+            "address": host.address,
+            "privateAddress": host.privateAddress,
+            "sshPort": String(host.ssh.port),
+            "isMemcache": host.roles.contains(.memcache),
+            "isWeb": host.roles.contains(.web),
+            "memcachedPort": String(memcached.port),
+            "memcachedUser": memcached.user,
+            "maxConnections": String(memcached.maxConnections),
+            "cacheSizeMB": String(memcached.cacheSizeMB),
+            "extraOptions": memcached.extraOptions.map { ["option": $0] as [String: any Sendable] },
+            "sessionHandler": handler.rawValue,
+            "savePath": servers.compactMap { $0["url"] as? String }.joined(separator: separator),
+            "memcacheServers": servers,
+            "webHosts": inventory.webHosts.map { ["name": $0.name, "privateAddress": $0.privateAddress] as [String: any Sendable] },
+            "firewallChain": chain,
+            "memcachedSources": sources.map { ["source": $0] as [String: any Sendable] },
+        ]
+    }
+}

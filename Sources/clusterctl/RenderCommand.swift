@@ -1,0 +1,65 @@
+import ArgumentParser
+import ClusterKit
+
+/// `clusterctl render -i FILE --out DIR`: everything clusterctl would put on each host, as files. Offline.
+struct RenderCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "render",
+        abstract: "Render every host's files, php.ini lines and firewall rules into a directory (no network).",
+        discussion: """
+            Writes DIR/<host>/<path> for each managed file (DIR/mc1/etc/sysconfig/memcached), \
+            DIR/<host>/php-session.ini (the php.ini session lines) and DIR/<host>/firewall.rules \
+            (the CLUSTERCTL chain). Nothing is written when the inventory or a template is invalid.
+            """
+    )
+
+    @OptionGroup var inventoryOption: InventoryOption
+
+    @Option(name: .customLong("out"), help: "Directory to render into (created if missing; must be empty).")
+    var outputDirectory: String
+
+    @Flag(help: "Render into a non-empty directory, overwriting the rendered files.")
+    var force = false
+
+    @Option(name: .customLong("templates"), help: "Directory whose *.mustache files replace the bundled templates of the same name.")
+    var templatesDirectory: String?
+
+    func run() throws {
+        let inventory = try inventoryOption.load()
+        let renderings: [HostRendering]
+        do {
+            let templates = try TemplateSet(overridesDirectory: templatesDirectory)
+            renderings = try Renderer(templates: templates).render(inventory)
+        } catch {
+            Console.error("\(error)")
+            Console.error("render: nothing was written.")
+            throw ExitCode.failure
+        }
+        let files: [RenderDirectory.OutputFile]
+        do {
+            files = try RenderDirectory.write(renderings, to: outputDirectory, force: force)
+        } catch {
+            Console.error("\(error)")
+            throw ExitCode.failure
+        }
+        print(Self.summary(renderings, files: files, inventory: inventory, directory: outputDirectory))
+    }
+
+    static func summary(_ renderings: [HostRendering], files: [RenderDirectory.OutputFile],
+                        inventory: Inventory, directory: String) -> String {
+        let width = renderings.map(\.host.name.count).max() ?? 0
+        var lines = ["Rendered \(renderings.count) host\(renderings.count == 1 ? "" : "s") into \(directory)/ "
+                     + "(session handler \(inventory.php.sessionHandler.rawValue)):"]
+        for rendering in renderings {
+            let name = rendering.host.name
+            let roles = rendering.host.sortedRoles.map(\.rawValue).joined(separator: ",")
+            let hostFiles = files.filter { $0.relativePath.hasPrefix(name + "/") }
+                .map { String($0.relativePath.dropFirst(name.count + 1)) }
+            let padded = name + String(repeating: " ", count: width - name.count)
+            let roleText = roles.isEmpty ? "(no role)" : roles
+            lines.append("  \(padded)  \(roleText.padding(toLength: 14, withPad: " ", startingAt: 0))"
+                         + "\(hostFiles.joined(separator: ", ")) (\(rendering.firewallRules.rules.count) firewall rules)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

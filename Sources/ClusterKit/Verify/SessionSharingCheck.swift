@@ -59,7 +59,8 @@ struct SessionSharingCheck: Sendable {
 
     private func url(_ host: Host, _ query: String) -> String {
         let ip = host.privateAddress.contains(":") ? "[\(host.privateAddress)]" : host.privateAddress
-        return "http://\(ip)/\(pageName)\(query)"
+        let port = verifier.paths.webPort == 80 ? "" : ":\(verifier.paths.webPort)"
+        return "http://\(ip)\(port)/\(pageName)\(query)"
     }
 
     private func httpGet(_ transport: any HostTransport, _ url: String, _ id: String) async throws -> String {
@@ -96,7 +97,7 @@ struct SessionSharingCheck: Sendable {
                         : "over HTTP does not see the session set on \(writer.name): got \"\(body)\""))
             } catch {
                 checks.append(VerifyCheck(host: writer.name, check: "http.session-shared", passed: false,
-                                          detail: "HTTP test page on port 80 does not answer: \(error)"))
+                                          detail: "HTTP test page on port \(verifier.paths.webPort) does not answer: \(error)"))
             }
             _ = try? await httpGet(wt, url(writer, "?destroy=1"), id)
         }

@@ -21,6 +21,8 @@ public struct Verifier: Sendable {
     public struct Paths: Sendable {
         public var phpIni = "/etc/php.ini"
         public var documentRoot = "/var/www/html"
+        /// Where httpd serves the document root on each web host's private address.
+        public var webPort = 80
         public init() {}
     }
 
@@ -38,6 +40,18 @@ public struct Verifier: Sendable {
         self.paths = paths
         self.token = token
         self.connect = connect
+    }
+
+    /// The session settings PHP must report, from what clusterctl renders for the web hosts (so a template
+    /// override is honoured); nil when the inventory has no web host.
+    public static func expectedSession(from renderings: [HostRendering]) -> ExpectedSession? {
+        guard let web = renderings.first(where: { $0.host.roles.contains(.web) }) else { return nil }
+        func value(_ key: String) -> String {
+            let raw = web.phpIniSettings.first { $0.key == key }?.value ?? ""
+            // php.ini values may be double-quoted; ini_get reports them without the quotes.
+            return raw.count >= 2 && raw.hasPrefix("\"") && raw.hasSuffix("\"") ? String(raw.dropFirst().dropLast()) : raw
+        }
+        return ExpectedSession(handler: value("session.save_handler"), savePath: value("session.save_path"))
     }
 
     public static func randomToken() -> String {

@@ -1,0 +1,124 @@
+# `testcluster up`: tear down whatever exists, then create the hosts and wait until every sshd answers.
+# shellcheck shell=bash
+# shellcheck source=lib/down.bash
+. "$here/lib/down.bash"
+# shellcheck source=lib/host-files.bash
+. "$here/lib/host-files.bash"
+# shellcheck source=lib/profile.bash
+. "$here/lib/profile.bash"
+
+cct_plan_hosts() {   # prints "NAME ADDRESS ROLES" lines
+  local m=$1 w=$2 o=$3 i n=$CCT_FIRST_HOST
+  for ((i = 1; i <= m; i++)); do echo "mc$i $CCT_NET.$n memcache"; n=$((n + 1)); done
+  for ((i = 1; i <= w; i++)); do echo "web$i $CCT_NET.$n web"; n=$((n + 1)); done
+  for ((i = 1; i <= o; i++)); do echo "other$i $CCT_NET.$n -"; n=$((n + 1)); done
+}
+
+# The bridge lives in its own namespace (cct-switch), not in the machine's: with br_netfilter loaded,
+# bridged frames go through the iptables FORWARD chain of the bridge's namespace, and the machine's
+# FORWARD chain (Docker sets it to DROP) must neither see nor filter host-to-host traffic. The machine
+# reaches the hosts through one veth, cct-uplink (198.18.0.1), plugged into that bridge.
+cct_make_network() {
+  local state=$1 n a r sw=${CCT_PREFIX}switch root_batch=$state/ip-root.batch sw_batch=$state/ip-switch.batch
+  ip netns add "$sw"
+  ip -n "$sw" link add "$CCT_BRIDGE" type bridge
+  ip -n "$sw" link set "$CCT_BRIDGE" up
+  ip -n "$sw" link set lo up
+  ip link add "${CCT_PREFIX}uplink" type veth peer name uplink netns "$sw"
+  ip addr add "$CCT_NET.1/24" dev "${CCT_PREFIX}uplink"
+  ip link set "${CCT_PREFIX}uplink" up
+  : >"$root_batch"
+  echo "link set uplink master $CCT_BRIDGE up" >"$sw_batch"
+  while read -r n a r; do
+    ip netns add "$CCT_PREFIX$n"
+    echo "link add p-$n netns $sw type veth peer name eth0 netns $CCT_PREFIX$n" >>"$root_batch"
+    echo "link set p-$n master $CCT_BRIDGE up" >>"$sw_batch"
+  done <"$state/hosts.tsv"
+  ip -batch "$root_batch"
+  ip -n "$sw" -batch "$sw_batch"
+}
+
+cct_launch_hosts() {
+  local state=$1 profile=$2 n a r d
+  while read -r n a r; do
+    d=$state/hosts/$n
+    # setsid: hosts must not share the caller's session or stdio (a test's pipes would never close);
+    # cct_close_fds: nor any other descriptor (the machine lock, a caller's pipes or sockets).
+    (
+      cct_close_fds
+      exec setsid ip netns exec "$CCT_PREFIX$n" \
+        unshare --mount --uts --pid --fork --mount-proc --kill-child --propagation private \
+        bash "$here/lib/host-init" "$state" "$n" "$a" "$profile" </dev/null >"$d/init.log" 2>&1
+    ) &
+    echo $! >"$d/launcher.pid"
+  done <"$state/hosts.tsv"
+}
+
+cct_wait_ready() {
+  local state=$1 deadline=$((SECONDS + 30 + $(wc -l <"$state/hosts.tsv") / 2)) n a r d pending l kids
+  while :; do
+    pending=0
+    while read -r n a r; do
+      d=$state/hosts/$n
+      [ -e "$d/ready" ] && continue
+      l=$(cat "$d/launcher.pid")
+      kill -0 "$l" 2>/dev/null || { sed 's/^/  /' "$d/init.log" >&2; die "host $n: init exited during start (log above)"; }
+      if [ ! -s "$d/init.pid" ]; then
+        kids=$(cat "/proc/$l/task/$l/children" 2>/dev/null || true)
+        [ -n "${kids// /}" ] && echo "${kids%% *}" >"$d/init.pid"
+      fi
+      if [ -s "$d/init.pid" ] && nc -z -w 1 "$a" 22 2>/dev/null; then touch "$d/ready"; else pending=$((pending + 1)); fi
+    done <"$state/hosts.tsv"
+    [ "$pending" -eq 0 ] && return 0
+    [ "$SECONDS" -lt "$deadline" ] || die "$pending host(s) not reachable on port 22 in time (logs: $state/hosts/*/init.log)"
+    sleep 0.1
+  done
+}
+
+cct_write_client_files() {
+  local state=$1 n a r roles sep=""
+  : >"$state/known_hosts"
+  while read -r n a r; do
+    echo "$a $(cut -d' ' -f1,2 "$state/hosts/$n/etc.up/ssh/ssh_host_ed25519_key.pub")" >>"$state/known_hosts"
+  done <"$state/hosts.tsv"
+  {
+    printf '{\n  "ssh": { "user": "root", "port": 22, "identityFile": "%s", "knownHostsFile": "%s" },\n' \
+      "$state/id_ed25519" "$state/known_hosts"
+    printf '  "memcached": { "port": 11211, "user": "memcached", "maxConnections": 1024, "cacheSizeMB": 64, "extraOptions": [] },\n'
+    printf '  "php": { "sessionHandler": "memcache" },\n  "hosts": {\n'
+    while read -r n a r; do
+      if [ "$r" = - ]; then roles=""; else roles="\"$r\""; fi
+      printf '%s    "%s": { "roles": [%s], "address": "%s", "privateAddress": "%s" }' "$sep" "$n" "$roles" "$a" "$a"
+      sep=$',\n'
+    done <"$state/hosts.tsv"
+    printf '\n  }\n}\n'
+  } >"$state/inventory.json"
+  {
+    while read -r n a r; do
+      printf 'Host %s\n  HostName %s\n' "$n" "$a"
+    done <"$state/hosts.tsv"
+    printf 'Host *\n  User root\n  IdentityFile %s\n  IdentitiesOnly yes\n  UserKnownHostsFile %s\n  StrictHostKeyChecking yes\n  BatchMode yes\n' \
+      "$state/id_ed25519" "$state/known_hosts"
+  } >"$state/ssh_config"
+}
+
+cct_up() {
+  local state=$1 m=$2 w=$3 o=$4 profile=$5 n a r
+  cct_down "$state"        # `up` twice: always a fresh cluster
+  mkdir -p "$state/hosts"
+  touch "$state/$CCT_MARKER"
+  chmod 755 "$state"
+  echo "$profile" >"$state/profile"
+  cct_plan_hosts "$m" "$w" "$o" >"$state/hosts.tsv"
+  # From here on a failure must not leave half a cluster behind.
+  trap 'rc=$?; if [ $rc -ne 0 ]; then note "up failed; tearing down"; cct_down "$state" || true; fi' EXIT
+  ssh-keygen -q -t ed25519 -N '' -C "clusterctl-testcluster" -f "$state/id_ed25519"
+  [ "$profile" = el5 ] && cct_build_el5_layers "$state"
+  while read -r n a r; do cct_prepare_host_files "$state" "$n" "$a"; done <"$state/hosts.tsv"
+  cct_make_network "$state"
+  cct_launch_hosts "$state" "$profile"
+  cct_wait_ready "$state"
+  cct_write_client_files "$state"
+  trap - EXIT
+  echo "testcluster: $(wc -l <"$state/hosts.tsv") host(s) up ($profile); inventory: $state/inventory.json"
+}

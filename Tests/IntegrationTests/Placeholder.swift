@@ -1,1 +1,0 @@
-// Integration tests against the namespace test cluster (see Tests/Cluster).

@@ -83,7 +83,7 @@ import Testing
                 #expect(after[web]!.changingCalls == before[web]!.changingCalls, "\(web) was touched")
                 #expect(after[web]!.inodes == before[web]!.inodes)
             }
-            #expect(try await run(cluster, "mc1", "cat /proc/$(cat /var/run/memcached/memcached.pid)/cmdline | tr '\\\\0' ' '")
+            #expect(try await run(cluster, "mc1", "cat /proc/$(cat /var/run/memcached/memcached.pid)/cmdline | tr '\\0' ' '")
                     .contains("-m 96"))
         }
     }

@@ -124,6 +124,17 @@ import Testing
         }
     }
 
+    // MARK: confirmation
+
+    /// No terminal on stdin and no --yes: refused before reading the inventory or connecting anywhere.
+    @Test func applyWithoutTerminalOrYesRefuses() async throws {
+        let missing = NSTemporaryDirectory() + "clusterctl-no-such-inventory-\(UUID().uuidString).json"
+        let output = try await clusterctl(["apply", "-i", missing])
+        #expect(output.status == 1)
+        #expect(output.stderr.contains("stdin is not a terminal; pass --yes"))
+        #expect(!output.stderr.contains(missing), "refused before the inventory was read")
+    }
+
     // MARK: helpers
 
     struct HostRecords {

@@ -1,0 +1,53 @@
+import Foundation
+
+/// How one host fared in an apply.
+public struct HostOutcome: Sendable, Equatable {
+    public enum Status: String, Sendable, Codable { case ok, changed, failed }
+
+    public var host: String
+    public var status: Status
+    /// Changes carried out (on a failed host: those before the failure).
+    public var applied: Int
+    /// Why the host failed.
+    public var message: String?
+
+    public init(host: String, status: Status, applied: Int, message: String?) {
+        self.host = host
+        self.status = status
+        self.applied = applied
+        self.message = message
+    }
+
+    static func failed(_ host: String, _ message: String) -> HostOutcome {
+        HostOutcome(host: host, status: .failed, applied: 0, message: message)
+    }
+}
+
+/// The end-of-run summary: one line per host, and whether the run failed (exit status 1).
+public struct ApplyRecap: Sendable, Equatable {
+    public var outcomes: [HostOutcome]
+
+    public init(outcomes: [HostOutcome]) {
+        self.outcomes = outcomes
+    }
+
+    public var failed: Bool { outcomes.contains { $0.status == .failed } }
+
+    public func outcome(for host: String) -> HostOutcome? { outcomes.first { $0.host == host } }
+
+    public var text: String {
+        let width = outcomes.map(\.host.count).max() ?? 0
+        var out = "Recap:\n"
+        for outcome in outcomes {
+            let name = outcome.host.padding(toLength: width, withPad: " ", startingAt: 0)
+            var line = "  \(name)  \(outcome.status.rawValue)"
+            if outcome.applied > 0 { line += " (\(outcome.applied) change\(outcome.applied == 1 ? "" : "s"))" }
+            if let message = outcome.message { line += ": \(message)" }
+            out += line + "\n"
+        }
+        let counts = [HostOutcome.Status.ok, .changed, .failed].map { status in
+            "\(outcomes.filter { $0.status == status }.count) \(status.rawValue)"
+        }
+        return out + "Apply: " + counts.joined(separator: ", ") + ".\n"
+    }
+}

@@ -1,0 +1,92 @@
+/// Executes one host's changes in phase order: repository (EPEL) → packages → files → enable → start/restart.
+/// Stops at the first failure on this host (later steps depend on earlier ones); other hosts are unaffected.
+public struct HostApplier: Sendable {
+    public var family: OSFamily
+
+    public init(family: OSFamily) {
+        self.family = family
+    }
+
+    public struct Result: Sendable, Equatable {
+        public var applied: Int
+        public var error: ApplyError?
+    }
+
+    /// `beforeServices` is awaited before the first start/restart: web hosts wait there for the memcache
+    /// hosts to converge.
+    public func apply(_ changes: [Change], transport: HostTransport, hostName: String,
+                      beforeServices: @Sendable () async -> Void) async -> Result {
+        let ordered = ApplyPhase.allCases.flatMap { phase in changes.filter { $0.phase == phase } }
+        var applied = 0
+        var installedPackages = false
+        var waitedForServices = false
+        var index = 0
+        do {
+            while index < ordered.count {
+                let change = ordered[index]
+                switch change.kind {
+                case .installPackage:
+                    // One yum transaction per phase: EPEL must be installed before yum can see memcached.
+                    let batch = ordered[index...].prefix { $0.kind == .installPackage && $0.phase == change.phase }
+                    let packages = batch.compactMap(\.package)
+                    try await ApplyCommand.run(family.installCommand(packages), on: transport,
+                                               step: "install \(packages.joined(separator: " "))")
+                    installedPackages = true
+                    applied += batch.count
+                    index += batch.count
+                    continue
+                case .writeFile:
+                    guard var file = change.file else { throw ApplyError(step: "write", message: "change without file") }
+                    if installedPackages, let settings = file.editSettings {
+                        // Packages just installed may have created or replaced the file the plan saw.
+                        guard let refreshed = try await reEdit(file, settings: settings, transport: transport,
+                                                               hostName: hostName) else {
+                            break   // already as desired: counted as done below
+                        }
+                        file = refreshed
+                    }
+                    try await RemoteFileWriter.write(file, transport: transport)
+                case .enableService:
+                    let service = try name(change)
+                    try await ApplyCommand.run(family.enableCommand(service), on: transport, step: "enable \(service)")
+                case .startService, .restartService:
+                    if !waitedForServices {
+                        await beforeServices()
+                        waitedForServices = true
+                    }
+                    let service = try name(change)
+                    let restart = change.kind == .restartService
+                    try await ApplyCommand.run(restart ? family.restartCommand(service) : family.startCommand(service),
+                                               on: transport, step: "\(restart ? "restart" : "start") \(service)")
+                }
+                applied += 1
+                index += 1
+            }
+        } catch let error as ApplyError {
+            return Result(applied: applied, error: error)
+        } catch {
+            return Result(applied: applied, error: ApplyError(step: "apply", message: String(describing: error)))
+        }
+        return Result(applied: applied, error: nil)
+    }
+
+    private func name(_ change: Change) throws -> String {
+        guard let service = change.service else { throw ApplyError(step: change.kind.rawValue, message: "no service") }
+        return service
+    }
+
+    /// The edit recomputed against the file as it is now; nil when it already has the settings.
+    private func reEdit(_ file: FileChange, settings: [IniSetting], transport: HostTransport,
+                        hostName: String) async throws -> FileChange? {
+        let query = FactsQuery(packages: [], services: [], files: [file.path], firewall: false)
+        let facts = try await FactsGatherer.gather(host: hostName, query: query, family: family, transport: transport)
+        let current = facts.files[file.path]
+        let edited = PHPIniEditor.edit(current?.contents ?? [], settings: settings.map(\.phpIniSetting))
+        if let current, current.contents == edited { return nil }
+        var refreshed = file
+        refreshed.exists = current != nil
+        refreshed.newContents = edited
+        if let current { (refreshed.mode, refreshed.owner, refreshed.group) = (current.mode, current.owner, current.group) }
+        return refreshed
+    }
+}

@@ -1,0 +1,107 @@
+/// Parses the facts script's report (format documented on `FactsScript`). Strict: an unknown record or a
+/// queried item missing from the report is an error, because planning from half-understood facts could
+/// overwrite something.
+public enum FactsParser {
+    public static func parse(_ output: [UInt8], host: String, query: FactsQuery) throws -> HostFacts {
+        func fail(_ message: String) -> FactsError { FactsError(host: host, message: message) }
+        let lines = String(decoding: output, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            .map(String.init)
+        guard lines.first == FactsScript.header else {
+            throw fail("unexpected output (no '\(FactsScript.header)' header): \(lines.first ?? "")")
+        }
+        var facts = HostFacts(fingerprint: SHA256.hex(output))
+        var absentFiles: Set<String> = []
+        var ended = false
+        var index = 1
+
+        // Collects hex lines up to `terminator` into bytes.
+        func hexBlock(until terminator: String) throws -> [UInt8] {
+            var bytes: [UInt8] = []
+            while index < lines.count, lines[index] != terminator {
+                for pair in lines[index].split(separator: " ") {
+                    guard pair.count == 2, let byte = UInt8(pair, radix: 16) else {
+                        throw fail("bad hex '\(pair)' before \(terminator)")
+                    }
+                    bytes.append(byte)
+                }
+                index += 1
+            }
+            guard index < lines.count else { throw fail("missing \(terminator)") }
+            index += 1
+            return bytes
+        }
+
+        while index < lines.count {
+            let line = lines[index]
+            index += 1
+            if line.isEmpty { continue }
+            let words = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            switch words[0] {
+            case "os":
+                facts.osRelease = String(line.dropFirst(3))
+            case "package" where words.count == 3 && ["installed", "absent"].contains(words[2]):
+                facts.packages[words[1]] = words[2] == "installed"
+            case "service" where words.count == 4:
+                facts.services[words[1]] = ServiceFacts(enabled: words[2] == "enabled", running: words[3] == "running")
+            case "file" where words.count >= 3 && words[1] == "absent":
+                absentFiles.insert(restOfLine(line, after: 2))
+            case "file" where words.count >= 6 && words[1] == "present":
+                let path = restOfLine(line, after: 5)
+                guard let mode = parseMode(words[2]) else { throw fail("bad mode '\(words[2])' for \(path)") }
+                guard index < lines.count, lines[index] == "begin-content" else { throw fail("no content for \(path)") }
+                index += 1
+                let contents = try hexBlock(until: "end-content")
+                facts.files[path] = RemoteFile(contents: contents, mode: mode, owner: words[3], group: words[4])
+            case "begin-iptables":
+                facts.iptablesSave = String(decoding: try hexBlock(until: "end-iptables"), as: UTF8.self)
+            case "iptables" where words.count == 2 && words[1] == "missing":
+                facts.iptablesSave = nil
+            case "end-facts":
+                ended = true
+            default:
+                throw fail("unexpected line in facts output: \(line)")
+            }
+        }
+        guard ended else { throw fail("facts output ended early (no end-facts)") }
+        for package in query.packages where facts.packages[package] == nil {
+            throw fail("no state reported for package \(package)")
+        }
+        for service in query.services where facts.services[service] == nil {
+            throw fail("no state reported for service \(service)")
+        }
+        for path in query.files where facts.files[path] == nil && !absentFiles.contains(path) {
+            throw fail("no state reported for file \(path)")
+        }
+        return facts
+    }
+
+    /// The text after the first `count` space-separated words (paths may contain spaces).
+    private static func restOfLine(_ line: String, after count: Int) -> String {
+        var rest = Substring(line)
+        for _ in 0..<count {
+            rest = rest.drop { $0 == " " }
+            rest = rest.drop { $0 != " " }
+        }
+        return String(rest.dropFirst())
+    }
+
+    /// Octal from `stat -c %a` ("644", "4755") or symbolic from `ls -ld` ("-rw-r--r--", "-rwsr-xr-x.").
+    static func parseMode(_ text: String) -> Int32? {
+        if text.allSatisfy({ ("0"..."7").contains($0) }) { return Int32(text, radix: 8) }
+        let chars = Array(text.dropFirst().prefix(9))
+        guard chars.count == 9 else { return nil }
+        var mode: Int32 = 0
+        let specialBits: [Int32] = [0o4000, 0o2000, 0o1000]
+        for (i, c) in chars.enumerated() {
+            let bit = Int32(1) << Int32(8 - i)
+            switch c {
+            case "r", "w", "x": mode |= bit
+            case "s", "t": mode |= bit | specialBits[i / 3]
+            case "S", "T": mode |= specialBits[i / 3]
+            case "-": break
+            default: return nil
+            }
+        }
+        return mode
+    }
+}

@@ -1,0 +1,83 @@
+/// What to find out about one host: derived from its desired state, so the facts script asks exactly about
+/// the packages, services and files the plan needs. Stored in saved plans so `apply plan.json` runs the very
+/// same script again and can compare fingerprints.
+public struct FactsQuery: Sendable, Equatable, Codable {
+    public var packages: [String]
+    public var services: [String]
+    public var files: [String]
+    /// Whether to capture `iptables-save` (the firewall step, issue 6).
+    public var firewall: Bool
+
+    public init(packages: [String], services: [String], files: [String], firewall: Bool) {
+        self.packages = packages
+        self.services = services
+        self.files = files
+        self.firewall = firewall
+    }
+}
+
+/// The single POSIX-sh script that gathers all facts of a host in one exec (no Python, no bash-isms; EL5's
+/// coreutils 5.97 suffices). Output is line records; byte content (files, iptables) is hex from `od`, so any
+/// byte, a missing final newline or a line that looks like a record survives the trip:
+///
+///     clusterctl-facts 1
+///     os CentOS release 5.11 (Final)
+///     package memcached installed|absent
+///     service memcached enabled|disabled running|stopped
+///     file present 644 root root /etc/sysconfig/memcached     (mode, owner, group, then the path)
+///     begin-content
+///      50 4f 52 54 ...                                         (od -An -v -tx1)
+///     end-content
+///     file absent /etc/php.ini
+///     begin-iptables / hex / end-iptables     or     iptables missing
+///     end-facts
+///
+/// Nothing volatile is printed (no pids, no packet counters, no iptables-save date comments): an unchanged
+/// host yields byte-identical output, whose SHA-256 is the fingerprint that detects stale saved plans.
+public enum FactsScript {
+    public static let header = "clusterctl-facts 1"
+
+    public static func script(for query: FactsQuery, family: OSFamily) -> String {
+        var lines = [
+            "LC_ALL=C; export LC_ALL",
+            "echo '\(header)'",
+            "if [ -r /etc/redhat-release ]; then echo \"os $(head -n 1 /etc/redhat-release)\"",
+            "elif [ -r /etc/os-release ]; then echo \"os $(. /etc/os-release; echo \"$PRETTY_NAME\")\"",
+            "else echo 'os unknown'; fi",
+        ]
+        for package in query.packages {
+            lines.append(family.packageFactsCommand(ShellQuote.quote(package)))
+        }
+        for service in query.services {
+            lines.append(family.serviceFactsCommand(ShellQuote.quote(service)))
+        }
+        for path in query.files {
+            lines.append(fileFacts(ShellQuote.quote(path)))
+        }
+        if query.firewall {
+            lines.append("""
+            if command -v iptables-save >/dev/null 2>&1; then
+              echo begin-iptables
+              iptables-save 2>/dev/null | grep -v '^#' | sed 's/\\[[0-9]*:[0-9]*\\]/[0:0]/' | od -An -v -tx1
+              echo end-iptables
+            else echo 'iptables missing'; fi
+            """)
+        }
+        lines.append("echo end-facts")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `stat -c` exists on EL5 and busybox; `ls -ld` (symbolic mode) is the fallback the parser understands.
+    private static func fileFacts(_ quotedPath: String) -> String {
+        """
+        f=\(quotedPath)
+        if [ -f "$f" ]; then
+          s=$(stat -c '%a %U %G' "$f" 2>/dev/null) || s=$(ls -ld "$f" | awk '{print $1, $3, $4}')
+          echo "file present $s $f"
+          echo begin-content
+          od -An -v -tx1 "$f" || { echo "clusterctl: cannot read $f" >&2; exit 3; }
+          echo end-content
+        else echo "file absent $f"; fi
+        """
+    }
+}

@@ -1,0 +1,64 @@
+/// The changes for every selected host, plus what is needed to apply them later (saved plans).
+public struct Plan: Sendable, Equatable {
+    public var osFamily: String
+    public var hosts: [HostPlan]
+
+    public init(osFamily: String, hosts: [HostPlan]) {
+        self.osFamily = osFamily
+        self.hosts = hosts
+    }
+
+    public var summary: PlanSummary {
+        PlanSummary(
+            hosts: hosts.count,
+            changedHosts: hosts.filter { !$0.changes.isEmpty }.count,
+            failedHosts: hosts.filter { $0.error != nil }.count,
+            packages: hosts.reduce(0) { $0 + $1.changes.filter { $0.kind == .installPackage }.count },
+            files: hosts.reduce(0) { $0 + $1.changes.filter { $0.kind == .writeFile }.count },
+            services: hosts.reduce(0) { $0 + $1.changedServices.count })
+    }
+
+    public var hasChanges: Bool { hosts.contains { !$0.changes.isEmpty } }
+}
+
+public struct HostPlan: Sendable, Equatable {
+    public var host: Host
+    /// The facts query this plan was computed from (re-run by `apply plan.json`).
+    public var query: FactsQuery
+    /// SHA-256 of the raw facts output; nil when facts could not be gathered.
+    public var fingerprint: String?
+    public var changes: [Change]
+    /// Why this host could not be planned (unreachable, facts failed).
+    public var error: String?
+
+    public init(host: Host, query: FactsQuery, fingerprint: String?, changes: [Change], error: String? = nil) {
+        self.host = host
+        self.query = query
+        self.fingerprint = fingerprint
+        self.changes = changes
+        self.error = error
+    }
+
+    /// Services with at least one change (enable, start or restart), in order of first appearance.
+    public var changedServices: [String] {
+        var seen: [String] = []
+        for change in changes {
+            if let service = change.service, !seen.contains(service) { seen.append(service) }
+        }
+        return seen
+    }
+}
+
+public struct PlanSummary: Sendable, Equatable, Codable {
+    public var hosts: Int
+    public var changedHosts: Int
+    public var failedHosts: Int
+    public var packages: Int
+    public var files: Int
+    public var services: Int
+
+    /// The line the plan ends with.
+    public var line: String {
+        "Plan: \(changedHosts) of \(hosts) hosts change; \(packages) packages, \(files) files, \(services) services."
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+
+/// The JSON form of a plan: what `plan --json` prints and `plan --out FILE` saves (the same document).
+/// Documented in docs/plan-json.md; `version` changes when a field changes meaning.
+public struct PlanDocument: Sendable, Equatable, Codable {
+    public static let formatName = "clusterctl-plan"
+    public static let currentVersion = 1
+
+    public var format: String
+    public var version: Int
+    public var osFamily: String
+    public var summary: PlanSummary
+    public var hosts: [HostEntry]
+
+    public struct HostEntry: Sendable, Equatable, Codable {
+        public var name: String
+        public var roles: [Role]
+        public var address: String
+        public var privateAddress: String
+        public var ssh: SSHEntry
+        public var fingerprint: String?
+        public var facts: FactsQuery
+        public var error: String?
+        public var changes: [Change]
+    }
+
+    public struct SSHEntry: Sendable, Equatable, Codable {
+        public var user: String
+        public var port: Int
+        public var identityFile: String?
+        public var knownHostsFile: String?
+    }
+
+    public init(_ plan: Plan) {
+        format = Self.formatName
+        version = Self.currentVersion
+        osFamily = plan.osFamily
+        summary = plan.summary
+        hosts = plan.hosts.map { hostPlan in
+            let h = hostPlan.host
+            return HostEntry(
+                name: h.name, roles: h.sortedRoles, address: h.address, privateAddress: h.privateAddress,
+                ssh: SSHEntry(user: h.ssh.user, port: h.ssh.port, identityFile: h.ssh.identityFile,
+                              knownHostsFile: h.ssh.knownHostsFile),
+                fingerprint: hostPlan.fingerprint, facts: hostPlan.query, error: hostPlan.error,
+                changes: hostPlan.changes)
+        }
+    }
+
+    public var plan: Plan {
+        Plan(osFamily: osFamily, hosts: hosts.map { entry in
+            let ssh = SSHSettings(user: entry.ssh.user, port: entry.ssh.port, identityFile: entry.ssh.identityFile,
+                                  knownHostsFile: entry.ssh.knownHostsFile)
+            let host = Host(name: entry.name, roles: Set(entry.roles), address: entry.address,
+                            privateAddress: entry.privateAddress, ssh: ssh)
+            return HostPlan(host: host, query: entry.facts, fingerprint: entry.fingerprint, changes: entry.changes,
+                            error: entry.error)
+        })
+    }
+
+    public func encoded() throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(self)) + [10]
+    }
+
+    /// Decodes a saved plan, naming the file and what is wrong.
+    public static func decode(_ bytes: [UInt8], file: String) throws -> PlanDocument {
+        let document: PlanDocument
+        do {
+            document = try JSONDecoder().decode(PlanDocument.self, from: Data(bytes))
+        } catch let error as DecodingError {
+            throw PlanFileError(file: file, message: describe(error))
+        }
+        guard document.format == formatName else {
+            throw PlanFileError(file: file, message: "format: expected \"\(formatName)\", found \"\(document.format)\"")
+        }
+        guard document.version == currentVersion else {
+            throw PlanFileError(file: file, message: "version: expected \(currentVersion), found \(document.version)")
+        }
+        guard OSFamilies.named(document.osFamily) != nil else {
+            throw PlanFileError(file: file, message: "osFamily: unknown family \"\(document.osFamily)\"")
+        }
+        if let problem = document.firstInvalidValue() { throw PlanFileError(file: file, message: problem) }
+        return document
+    }
+
+    /// Reads and decodes a saved plan file.
+    public static func load(path: String) throws -> PlanDocument {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw PlanFileError(file: path, message: "cannot read the file")
+        }
+        return try decode(Array(data), file: path)
+    }
+
+    public var family: OSFamily { OSFamilies.named(osFamily) ?? ELFamily() }
+
+    /// A saved plan is input like the inventory: its names and paths reach remote shells (quoted as well),
+    /// so they are checked the way inventory validation would.
+    func firstInvalidValue() -> String? {
+        func isName(_ s: String) -> Bool {
+            !s.isEmpty && s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._+-".contains($0)) }
+        }
+        func isPath(_ s: String) -> Bool {
+            s.hasPrefix("/") && !s.contains("\0") && !s.contains("\n") && !s.split(separator: "/").contains("..")
+        }
+        for (h, host) in hosts.enumerated() {
+            let at = "hosts[\(h)]"
+            guard isName(host.name) else { return "\(at).name: not a host name: \(host.name)" }
+            for path in host.facts.files where !isPath(path) { return "\(at).facts.files: not an absolute path: \(path)" }
+            for name in host.facts.packages + host.facts.services where !isName(name) {
+                return "\(at).facts: not a package or service name: \(name)"
+            }
+            for (c, change) in host.changes.enumerated() {
+                let where_ = "\(at).changes[\(c)]"
+                for name in [change.package, change.service].compactMap({ $0 }) where !isName(name) {
+                    return "\(where_): not a package or service name: \(name)"
+                }
+                if let file = change.file {
+                    guard isPath(file.path) else { return "\(where_).file.path: not an absolute path: \(file.path)" }
+                    guard isName(file.owner), isName(file.group) else { return "\(where_).file: bad owner or group" }
+                    guard (0...0o7777).contains(file.mode) else { return "\(where_).file.mode: out of range" }
+                }
+            }
+        }
+        return nil
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ keys: [CodingKey]) -> String {
+            keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "\(path(context.codingPath + [key])): missing"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return "\(path(context.codingPath)): \(context.debugDescription)"
+        case .dataCorrupted(let context):
+            return (context.codingPath.isEmpty ? "" : "\(path(context.codingPath)): ") + context.debugDescription
+        @unknown default: return "\(error)"
+        }
+    }
+}
+
+public struct PlanFileError: Error, CustomStringConvertible, Equatable {
+    public var file: String
+    public var message: String
+    public var description: String { "\(file): not a usable saved plan: \(message)" }
+}

@@ -1,0 +1,43 @@
+/// Terraform-style text for a plan: changed hosts in detail (unified diffs indented under their file),
+/// unchanged hosts in one line, failed hosts with their error, then the summary line.
+public enum PlanTextRenderer {
+    public static func render(_ plan: Plan) -> String {
+        var out = ""
+        for hostPlan in plan.hosts {
+            let name = hostPlan.host.name
+            let roles = hostPlan.host.sortedRoles.map(\.rawValue).joined(separator: ",")
+            if let error = hostPlan.error {
+                out += "! \(name): cannot plan: \(error)\n"
+                continue
+            }
+            if hostPlan.changes.isEmpty {
+                out += "  \(name): no changes\n"
+                continue
+            }
+            out += "~ \(name)" + (roles.isEmpty ? "" : " (\(roles))") + "\n"
+            for change in hostPlan.changes { out += line(for: change) }
+        }
+        if !out.isEmpty { out += "\n" }
+        return out + plan.summary.line + "\n"
+    }
+
+    static func line(for change: Change) -> String {
+        switch change.kind {
+        case .installPackage:
+            return "    + package \(change.package ?? "?")" + (change.phase == .repository ? " (repository)" : "") + "\n"
+        case .writeFile:
+            guard let file = change.file else { return "" }
+            var text = "    ~ file \(file.path) (\(change.reason ?? "changed"))\n"
+            for diffLine in file.diff.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
+                text += "        \(diffLine)\n"
+            }
+            return text
+        case .enableService:
+            return "    + enable \(change.service ?? "?") at boot\n"
+        case .startService:
+            return "    > start \(change.service ?? "?") (\(change.reason ?? ""))\n"
+        case .restartService:
+            return "    ↻ restart \(change.service ?? "?") (\(change.reason ?? ""))\n"
+        }
+    }
+}

@@ -1,0 +1,64 @@
+/// What one host should look like, from the inventory and its rendering. Facts are compared against this.
+public struct DesiredState: Sendable, Equatable {
+    public var host: Host
+    /// In install order: repository packages (EPEL) first, since the others come from them.
+    public var repositoryPackages: [String]
+    public var packages: [String]
+    public var files: [DesiredFile]
+    /// In start order.
+    public var services: [String]
+    /// The CLUSTERCTL chain (consumed by the firewall step of issue 6; nil = not managed).
+    public var firewall: FirewallRuleSet?
+
+    public init(host: Host, repositoryPackages: [String], packages: [String], files: [DesiredFile],
+                services: [String], firewall: FirewallRuleSet?) {
+        self.host = host
+        self.repositoryPackages = repositoryPackages
+        self.packages = packages
+        self.files = files
+        self.services = services
+        self.firewall = firewall
+    }
+
+    /// `manageFirewall` stays false until the firewall step exists, so facts do not depend on iptables yet.
+    public init(rendering: HostRendering, inventory: Inventory, family: OSFamily, manageFirewall: Bool = false) {
+        let roles = rendering.host.roles
+        var files = rendering.managedFiles.map {
+            DesiredFile(path: $0.path, content: .whole($0), restarts: family.service(restartedBy: $0.path))
+        }
+        if !rendering.phpIniSettings.isEmpty {
+            files.append(DesiredFile(path: family.phpIniPath, content: .phpIniEdit(rendering.phpIniSettings),
+                                     restarts: family.service(restartedBy: family.phpIniPath)))
+        }
+        let packages = family.packages(for: roles, sessionHandler: inventory.php.sessionHandler)
+        self.init(host: rendering.host,
+                  repositoryPackages: packages.isEmpty ? [] : family.repositoryPackages,
+                  packages: packages, files: files, services: family.services(for: roles),
+                  firewall: manageFirewall ? rendering.firewallRules : nil)
+    }
+
+    public var factsQuery: FactsQuery {
+        FactsQuery(packages: repositoryPackages + packages, services: services, files: files.map(\.path),
+                   firewall: firewall != nil)
+    }
+}
+
+public struct DesiredFile: Sendable, Equatable {
+    public enum Content: Sendable, Equatable {
+        /// clusterctl owns the whole file.
+        case whole(ManagedFile)
+        /// Only these php.ini settings are ours; every other byte stays (`PHPIniEditor`).
+        case phpIniEdit([PHPIniSetting])
+    }
+
+    public var path: String
+    public var content: Content
+    /// Service to restart when this file changes (the handler).
+    public var restarts: String?
+
+    public init(path: String, content: Content, restarts: String?) {
+        self.path = path
+        self.content = content
+        self.restarts = restarts
+    }
+}

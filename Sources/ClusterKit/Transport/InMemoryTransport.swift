@@ -1,0 +1,168 @@
+/// A simulated EL host behind the `HostTransport` protocol, for unit tests of facts, plan and apply without
+/// SSH. It answers the facts script from its state (independently of `FactsParser`, so the parser is tested
+/// against a second producer of the format), carries out the yum/chkconfig/service/file commands the engine
+/// sends, and records every command and upload. Proofs on real hosts are the integration tests' job.
+public actor InMemoryTransport: HostTransport {
+    public struct Service: Sendable, Equatable {
+        public var enabled: Bool
+        public var running: Bool
+        public init(enabled: Bool = false, running: Bool = false) {
+            self.enabled = enabled
+            self.running = running
+        }
+    }
+
+    public var osRelease = "CentOS release 5.11 (Final)"
+    public var installed: Set<String> = []
+    public var services: [String: Service] = [:]
+    public var files: [String: RemoteFile] = [:]
+    /// Files a package creates when installed (e.g. php → /etc/php.ini).
+    public var packageFiles: [String: [String: String]] = [:]
+    /// Packages `yum install` silently skips, like EL5's yum for a package no repository has.
+    public var unavailablePackages: Set<String> = []
+    /// Every `run` command, in order (the facts script is recorded as `FactsGatherer.command`).
+    public private(set) var commands: [String] = []
+    public private(set) var uploads: [(path: String, data: [UInt8], mode: Int32)] = []
+    /// When set, every call throws this message (an unreachable host).
+    public var unreachable: String?
+    /// A command containing any of these substrings fails with exit status 1.
+    public var failingCommands: [String] = []
+    /// Shared between hosts to observe the order of commands across them, entries "label: command".
+    public var journal: CommandJournal?
+    public var label = ""
+    /// Yields this many times before each command: a slow host, to expose missing cross-host ordering.
+    public var yieldsBeforeCommands = 0
+
+    public init() {}
+
+    public func configure(_ body: @Sendable (isolated InMemoryTransport) -> Void) { body(self) }
+
+    public func run(_ command: String, stdin: [UInt8]) async throws -> CommandResult {
+        if let unreachable { throw InMemoryTransportError(message: unreachable) }
+        commands.append(command)
+        for _ in 0..<yieldsBeforeCommands { await Task.yield() }
+        await journal?.append("\(label): \(command)")
+        if failingCommands.contains(where: command.contains) {
+            return CommandResult(stderr: Array("simulated failure of: \(command)\n".utf8), exitStatus: 1)
+        }
+        if command == FactsGatherer.command {
+            return CommandResult(stdout: factsReport(script: String(decoding: stdin, as: UTF8.self)))
+        }
+        if command.hasPrefix("{ ") { return commitFile(command.split(separator: " ").map { unquote(String($0)) }) }
+        var last = CommandResult()
+        for part in command.components(separatedBy: " && ") {
+            last = execute(part)
+            if !last.succeeded { break }
+        }
+        return last
+    }
+
+    public func upload(_ data: [UInt8], to path: String, mode: Int32) async throws {
+        if let unreachable { throw InMemoryTransportError(message: unreachable) }
+        uploads.append((path, data, mode))
+        files[path] = RemoteFile(contents: data, mode: mode, owner: "root", group: "root")
+    }
+
+    public func close() async {}
+
+    public func commandsMatching(_ prefix: String) -> [String] { commands.filter { $0.hasPrefix(prefix) } }
+
+    // MARK: facts
+
+    private func factsReport(script: String) -> [UInt8] {
+        var out = "clusterctl-facts 1\nos \(osRelease)\n"
+        for line in script.split(separator: "\n").map(String.init) {
+            if let package = word(after: "if rpm -q ", in: line) {
+                out += "package \(package) \(installed.contains(package) ? "installed" : "absent")\n"
+            } else if let service = word(after: "if chkconfig --list ", in: line) {
+                let state = services[service] ?? Service()
+                out += "service \(service) \(state.enabled ? "enabled" : "disabled") \(state.running ? "running" : "stopped")\n"
+            } else if line.hasPrefix("f=") {
+                let path = unquote(String(line.dropFirst(2)))
+                if let file = files[path] {
+                    out += "file present \(String(file.mode, radix: 8)) \(file.owner) \(file.group) \(path)\nbegin-content\n"
+                    for chunk in stride(from: 0, to: file.contents.count, by: 16) {
+                        out += file.contents[chunk..<min(chunk + 16, file.contents.count)]
+                            .map { " " + ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined() + "\n"
+                    }
+                    out += "end-content\n"
+                } else {
+                    out += "file absent \(path)\n"
+                }
+            }
+        }
+        return Array((out + "end-facts\n").utf8)
+    }
+
+    private func word(after prefix: String, in line: String) -> String? {
+        guard line.hasPrefix(prefix) else { return nil }
+        return unquote(String(line.dropFirst(prefix.count).prefix { $0 != " " }))
+    }
+
+    private func unquote(_ s: String) -> String {
+        s.hasPrefix("'") && s.hasSuffix("'") && s.count >= 2 ? String(s.dropFirst().dropLast()) : s
+    }
+
+    // MARK: commands
+
+    private func execute(_ command: String) -> CommandResult {
+        let words = command.split(separator: " ").map { unquote(String($0)) }
+        switch (words.first, words.dropFirst().first) {
+        case ("yum", _) where words.count >= 4 && words[1] == "-y" && words[2] == "install":
+            for package in words[3...] where !unavailablePackages.contains(package) {
+                installed.insert(package)
+                for (path, contents) in packageFiles[package] ?? [:] where files[path] == nil {
+                    files[path] = RemoteFile(contents: Array(contents.utf8), mode: 0o644, owner: "root", group: "root")
+                }
+            }
+        case ("chkconfig", _) where words.count == 3 && words[2] == "on":
+            services[words[1], default: Service()].enabled = true
+        case ("service", _) where words.count == 3 && ["start", "restart"].contains(words[2]):
+            guard installed.contains(words[1]) else {
+                return CommandResult(stderr: Array("\(words[1]): unrecognized service\n".utf8), exitStatus: 1)
+            }
+            services[words[1], default: Service()].running = true
+        case ("rpm", "-q"):
+            let missing = words.dropFirst(2).filter { !installed.contains($0) }
+            return CommandResult(stdout: Array(missing.map { "package \($0) is not installed\n" }.joined().utf8),
+                                 exitStatus: Int32(missing.count))
+        case ("mkdir", "-p"):
+            break
+        default:
+            return CommandResult(stderr: Array("InMemoryTransport: unknown command: \(command)\n".utf8), exitStatus: 127)
+        }
+        return CommandResult()
+    }
+
+    /// `{ chown O:G TMP && chmod MODE TMP && if [ -f F ]; then cp -p F F.bak; fi && mv -f TMP F; } || ...`
+    private func commitFile(_ words: [String]) -> CommandResult {
+        func after(_ word: String, _ offset: Int = 1) -> String? {
+            words.firstIndex(of: word).flatMap { $0 + offset < words.count ? words[$0 + offset] : nil }
+        }
+        guard let ownerGroup = after("chown"), let modeText = after("chmod"), let mode = Int32(modeText, radix: 8),
+              let temporary = after("mv", 2), let target = after("mv", 3)?.replacingOccurrences(of: ";", with: ""),
+              var file = files[temporary] else {
+            return CommandResult(stderr: Array("InMemoryTransport: bad commit command\n".utf8), exitStatus: 1)
+        }
+        let parts = ownerGroup.split(separator: ":").map(String.init)
+        file.owner = parts.first ?? "root"
+        file.group = parts.last ?? "root"
+        file.mode = mode
+        if let previous = files[target] { files[target + RemoteFileWriter.backupSuffix] = previous }
+        files[target] = file
+        files[temporary] = nil
+        return CommandResult()
+    }
+}
+
+public actor CommandJournal {
+    public private(set) var entries: [String] = []
+    public init() {}
+    public func append(_ entry: String) { entries.append(entry) }
+    public func index(of entry: String) -> Int? { entries.firstIndex(of: entry) }
+}
+
+public struct InMemoryTransportError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}

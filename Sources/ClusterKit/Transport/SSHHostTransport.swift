@@ -1,0 +1,43 @@
+import Foundation
+import SSH
+
+/// `HostTransport` over the SSH module: one libssh2 connection per host for the whole run, strict host keys.
+public final class SSHHostTransport: HostTransport {
+    public let connection: SSHConnection
+
+    public init(connection: SSHConnection) {
+        self.connection = connection
+    }
+
+    /// Connects with the host's effective SSH settings from the inventory (or a saved plan).
+    /// `commandTimeout` bounds every command (a hung init script must not hang the run forever).
+    public static func connect(_ host: Host, connectTimeout: Double = 10,
+                               commandTimeout: Double = 600) async throws -> SSHHostTransport {
+        let config = SSHClientConfig(
+            host: host.address, port: host.ssh.port, user: host.ssh.user,
+            identityFiles: host.ssh.identityFile.map { [expandTilde($0)] } ?? [],
+            knownHostsFile: expandTilde(host.ssh.knownHostsFile ?? "~/.ssh/known_hosts"),
+            hostKeyPolicy: .strict, connectTimeout: connectTimeout, commandTimeout: commandTimeout)
+        return SSHHostTransport(connection: try await SSHConnection.connect(config))
+    }
+
+    public func run(_ command: String, stdin: [UInt8]) async throws -> CommandResult {
+        let result = try await connection.exec(command, stdin: stdin)
+        return CommandResult(stdout: result.stdout, stderr: result.stderr, exitStatus: result.exitStatus,
+                             exitSignal: result.exitSignal)
+    }
+
+    public func upload(_ data: [UInt8], to path: String, mode: Int32) async throws {
+        try await connection.upload(data, to: path, mode: mode)
+    }
+
+    public func close() async {
+        await connection.close()
+    }
+
+    static func expandTilde(_ path: String) -> String {
+        guard path == "~" || path.hasPrefix("~/") else { return path }
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
+        return home + path.dropFirst()
+    }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import ClusterKit
+import Foundation
+
+/// `clusterctl apply -i FILE` (plan, confirm, apply) or `clusterctl apply PLAN.json` (a saved plan, refused
+/// on every host whose facts changed since it was made).
+struct ApplyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apply",
+        abstract: "Converge the hosts: plan, confirm, then apply (or apply a saved plan).",
+        discussion: """
+            Steps run per host in order EPEL, packages, files (atomic, with a FILE.clusterctl-bak backup), \
+            enable, start/restart; memcache hosts converge before web hosts start or restart services. \
+            Hosts run in parallel; one failing host does not stop the others. Exits 1 if any host failed. \
+            Without a terminal on stdin, --yes is required.
+            """
+    )
+
+    @Argument(help: "A plan saved by `clusterctl plan --out FILE` (then -i is not read).")
+    var savedPlan: String?
+
+    @OptionGroup var inventoryOption: InventoryOption
+    @OptionGroup var planning: PlanningOptions
+
+    @Flag(help: "Apply without asking for confirmation.")
+    var yes = false
+
+    func run() async throws {
+        guard yes || isatty(STDIN_FILENO) == 1 else {
+            Console.error("apply: confirmation needed but stdin is not a terminal; pass --yes to apply without asking. "
+                          + "Nothing was changed.")
+            throw ExitCode.failure
+        }
+        let pool = PlanningOptions.sshPool()
+        let plan: Plan
+        let family: OSFamily
+        if let savedPlan {
+            (plan, family) = try loadSavedPlan(savedPlan)
+        } else {
+            plan = try await planning.makePlan(inventoryOption: inventoryOption, pool: pool)
+            family = ELFamily()
+        }
+        print(PlanTextRenderer.render(plan), terminator: "")
+        let needsConfirmation = plan.hasChanges || plan.summary.failedHosts > 0
+        if needsConfirmation && !yes {
+            print("\nApply these changes? Only 'yes' is accepted: ", terminator: "")
+            guard readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
+                print("Apply cancelled. Nothing was changed.")
+                await pool.closeAll()
+                throw ExitCode.failure
+            }
+        }
+        print("")
+        let recap = await ClusterApplier(family: family, parallel: planning.parallel)
+            .apply(plan, pool: pool, checkFingerprints: savedPlan != nil)
+        await pool.closeAll()
+        print(recap.text, terminator: "")
+        if recap.failed { throw ExitCode.failure }
+    }
+
+    private func loadSavedPlan(_ path: String) throws -> (Plan, OSFamily) {
+        do {
+            let document = try PlanDocument.load(path: path)
+            var plan = document.plan
+            if let limit = planning.hostLimit {
+                let selected = Set(try limit.select(plan.hosts.map(\.host)).map(\.name))
+                plan.hosts = plan.hosts.filter { selected.contains($0.host.name) }
+            }
+            return (plan, document.family)
+        } catch {
+            Console.error("\(error)")
+            Console.error("Nothing was changed on any host.")
+            throw ExitCode.failure
+        }
+    }
+}

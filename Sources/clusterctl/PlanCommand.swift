@@ -1,0 +1,92 @@
+import ArgumentParser
+import ClusterKit
+import Foundation
+
+/// `clusterctl plan -i FILE`: what apply would change on each host, from one facts round trip per host.
+struct PlanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Show what apply would change on each host (packages, file diffs, services).",
+        discussion: """
+            Connects to every host with a role (one SSH connection each), gathers its facts with one script \
+            and prints the changes, Terraform-style. Nothing is changed on any host. --json prints the plan \
+            document described in docs/plan-json.md; --out saves it for `clusterctl apply FILE`.
+            """
+    )
+
+    @OptionGroup var inventoryOption: InventoryOption
+    @OptionGroup var planning: PlanningOptions
+
+    @Flag(name: .customLong("detailed-exitcode"), help: "Exit 0 when nothing would change, 2 when something would, 1 on error.")
+    var detailedExitcode = false
+
+    @Flag(help: "Print the plan as a JSON document instead of text.")
+    var json = false
+
+    @Option(name: .customLong("out"), help: "Also save the plan (JSON, with each host's facts fingerprint) to this file.")
+    var outputFile: String?
+
+    func run() async throws {
+        let plan = try await planning.makePlan(inventoryOption: inventoryOption)
+        let document = PlanDocument(plan)
+        if json {
+            FileHandle.standardOutput.write(Data(try document.encoded()))
+        } else {
+            print(PlanTextRenderer.render(plan), terminator: "")
+        }
+        if let outputFile {
+            do {
+                try Data(try document.encoded()).write(to: URL(fileURLWithPath: outputFile), options: .atomic)
+            } catch {
+                Console.error("plan: cannot save the plan to \(outputFile): \(error.localizedDescription)")
+                throw ExitCode.failure
+            }
+            if !json { print("Saved the plan to \(outputFile); apply it with: clusterctl apply \(outputFile)") }
+        }
+        if plan.summary.failedHosts > 0 { throw ExitCode.failure }
+        if detailedExitcode && plan.hasChanges { throw ExitCode(2) }
+    }
+}
+
+/// Options shared by plan and apply.
+struct PlanningOptions: ParsableArguments {
+    @Option(name: .customLong("templates"), help: "Directory whose *.mustache files replace the bundled templates of the same name.")
+    var templatesDirectory: String?
+
+    @Option(help: "Only these hosts: comma-separated names or globs, e.g. mc1,web*.")
+    var limit: String?
+
+    @Option(help: "How many hosts to work on at once.")
+    var parallel: Int = 10
+
+    func validate() throws {
+        guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1") }
+    }
+
+    var hostLimit: HostLimit? { limit.map(HostLimit.init) }
+
+    /// Loads the inventory, renders, connects and plans. Bad input ends the command before any connection.
+    func makePlan(inventoryOption: InventoryOption, pool: ConnectionPool? = nil) async throws -> Plan {
+        let inventory = try inventoryOption.load()
+        let builder = PlanBuilder()
+        let desired: [DesiredState]
+        do {
+            let templates = try TemplateSet(overridesDirectory: templatesDirectory)
+            let renderings = try Renderer(templates: templates).render(inventory)
+            desired = try builder.desiredStates(inventory: inventory, renderings: renderings, limit: hostLimit)
+        } catch {
+            Console.error("\(error)")
+            Console.error("Nothing was changed on any host.")
+            throw ExitCode.failure
+        }
+        // Without a pool from the caller (plain `plan`), connections end with the plan.
+        let ownPool = pool == nil ? Self.sshPool() : nil
+        let plan = await builder.plan(desired, pool: pool ?? ownPool!, parallel: parallel)
+        await ownPool?.closeAll()
+        return plan
+    }
+
+    static func sshPool() -> ConnectionPool {
+        ConnectionPool { host in try await SSHHostTransport.connect(host) }
+    }
+}

@@ -1,0 +1,118 @@
+import Testing
+@testable import ClusterKit
+
+@Suite struct ApplyTests {
+    @Test func freshHostRunsStepsInPhaseOrderWithAtomicWrites() async throws {
+        let fixture = EngineFixture()
+        await fixture.makeFresh()
+        let recap = try await fixture.converge()
+        #expect(!recap.failed)
+        #expect(recap.outcomes.map(\.status) == [.changed, .changed, .changed])
+
+        let mc1 = fixture.transport("mc1")
+        let commands = await mc1.commands.filter { $0 != FactsGatherer.command }
+        try #require(commands.count == 6)
+        #expect(commands[0] == "yum -y install epel-release && rpm -q epel-release")
+        #expect(commands[1] == "yum -y install memcached && rpm -q memcached")
+        #expect(commands[2] == "mkdir -p /etc/sysconfig")   // the file did not exist when planned
+        #expect(commands[3].hasPrefix("{ chown root:root /etc/sysconfig/.memcached.clusterctl-tmp-"))
+        #expect(commands[3].contains("&& chmod 644 "))
+        #expect(commands[3].contains("then cp -p /etc/sysconfig/memcached /etc/sysconfig/memcached.clusterctl-bak; fi"))
+        #expect(commands[4] == "chkconfig memcached on")
+        #expect(commands[5] == "service memcached start")
+        let uploads = await mc1.uploads
+        #expect(uploads.count == 1)
+        #expect(uploads.first?.path.hasPrefix("/etc/sysconfig/.memcached.clusterctl-tmp-") == true)
+        #expect(uploads.first?.mode == 0o600)
+
+        // The package created its stock sysconfig after the facts were taken: it is kept as the backup.
+        let files = await mc1.files
+        #expect(files["/etc/sysconfig/memcached"]?.contents == Array(EngineFixture.sysconfig(MemcachedSettings()).utf8))
+        #expect(files["/etc/sysconfig/memcached.clusterctl-bak"]?.contents == Array(EngineFixture.stockSysconfig.utf8))
+        #expect(files.keys.filter { $0.contains("clusterctl-tmp") }.isEmpty)
+    }
+
+    @Test func phpIniIsEditedAgainstTheFileThePackageInstalled() async throws {
+        let fixture = EngineFixture()
+        await fixture.makeFresh()
+        let plan = try await fixture.plan()
+        // Planned against a missing php.ini (php not installed yet) ...
+        #expect(plan.hosts[1].changes.first { $0.kind == .writeFile }?.file?.exists == false)
+        try #require(!(await fixture.apply(plan)).failed)
+        // ... applied to the stock php.ini that installing php created: every other byte kept.
+        let written = await fixture.transport("web1").files["/etc/php.ini"]
+        #expect(written?.contents == PHPIniEditor.edit(Array(EngineFixture.stockPHPIni.utf8), settings: [
+            PHPIniSetting(key: "session.save_handler", value: "memcache"),
+            PHPIniSetting(key: "session.save_path", value: "\"tcp://198.18.0.11:11211\"")]))
+    }
+
+    @Test func secondApplyRunsNothingButFacts() async throws {
+        let fixture = EngineFixture()
+        await fixture.makeFresh()
+        try await fixture.converge()
+        var before: [String: Int] = [:]
+        for (name, transport) in fixture.transports { before[name] = await transport.commands.count }
+
+        let recap = try await fixture.converge()
+        #expect(recap.outcomes.allSatisfy { $0.status == .ok })
+        for (name, transport) in fixture.transports {
+            #expect(await Array(transport.commands.dropFirst(before[name]!)) == [FactsGatherer.command])
+        }
+    }
+
+    @Test func oneFailingHostDoesNotStopTheOthers() async throws {
+        let fixture = EngineFixture(webCount: 3)
+        await fixture.makeFresh()
+        let plan = try await fixture.plan()
+        await fixture.transport("web2").configure { $0.failingCommands = ["install httpd"] }
+        await fixture.transport("web3").configure { $0.unreachable = "web3: connection lost" }
+
+        let recap = await fixture.apply(plan, parallel: 2)
+        #expect(recap.failed)
+        #expect(recap.outcome(for: "mc1")?.status == .changed)
+        #expect(recap.outcome(for: "web1")?.status == .changed)
+        let web2 = try #require(recap.outcome(for: "web2"))
+        #expect(web2.status == .failed)
+        #expect(web2.applied == 1)   // epel-release went in before the failure
+        #expect(web2.message?.hasPrefix("install httpd php php-pecl-memcache: exit status 1: simulated failure") == true)
+        #expect(recap.outcome(for: "web3")?.status == .failed)
+        #expect(recap.outcome(for: "web3")?.message == "install epel-release: web3: connection lost")
+        #expect(await fixture.transport("web2").commandsMatching("service ").isEmpty)
+        #expect(recap.text.contains("  web2  failed (1 change): install httpd php php-pecl-memcache: exit status 1"))
+        #expect(recap.text.hasSuffix("Apply: 0 ok, 2 changed, 2 failed.\n"))
+    }
+
+    @Test func packageYumSilentlySkipsIsAFailure() async throws {
+        let fixture = EngineFixture()
+        await fixture.makeFresh()
+        await fixture.transport("web1").configure { $0.unavailablePackages = ["php-pecl-memcache"] }
+        let recap = try await fixture.converge()
+        #expect(recap.outcome(for: "web1")?.status == .failed)
+        #expect(recap.outcome(for: "web1")?.message
+                == "install httpd php php-pecl-memcache: exit status 1: package php-pecl-memcache is not installed")
+        #expect(recap.outcome(for: "web2")?.status == .changed)
+    }
+
+    @Test(arguments: [1, 4])
+    func memcacheHostsConvergeBeforeWebHostsStartServices(parallel: Int) async throws {
+        let fixture = EngineFixture()
+        await fixture.makeFresh()
+        let journal = CommandJournal()
+        for (name, transport) in fixture.transports {
+            await transport.configure {
+                $0.journal = journal
+                $0.label = name
+                $0.yieldsBeforeCommands = name == "mc1" ? 200 : 0   // mc1 is slow
+            }
+        }
+        // web hosts listed first in the plan: the applier must still let mc1 finish before web services start.
+        var plan = try await fixture.plan()
+        plan.hosts.reverse()
+        #expect(!(await fixture.apply(plan, parallel: parallel)).failed)
+        let mcStarted = try #require(await journal.index(of: "mc1: service memcached start"))
+        for web in ["web1", "web2"] {
+            let webStarted = try #require(await journal.index(of: "\(web): service httpd start"))
+            #expect(mcStarted < webStarted)
+        }
+    }
+}

@@ -1,7 +1,7 @@
 # The README's commands. `make test` is also what CI runs (.ci/run).
 SWIFT ?= swift
 
-.PHONY: deps build test render clean
+.PHONY: deps build test render demo demo-down clean
 
 deps:
 	@scripts/install-deps
@@ -12,6 +12,13 @@ build: deps
 # Offline: renders inventory.example.json for every host into ./render-out (no network).
 render: build
 	$(SWIFT) run clusterctl render -i inventory.example.json --out render-out --force
+
+# A local demo cluster (namespaces, root): plan, apply, verify, and a session made on web1 read on web2.
+demo:
+	@scripts/demo
+
+demo-down:
+	Tests/Cluster/testcluster down --state $${DEMO_STATE:-/tmp/clusterctl-demo}
 
 test: deps
 	$(SWIFT) build --build-tests

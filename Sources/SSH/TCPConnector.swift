@@ -62,7 +62,10 @@ enum TCPConnector {
         let status = getnameinfo(info.ai_addr, info.ai_addrlen, &host, socklen_t(host.count),
                                  &service, socklen_t(service.count), NI_NUMERICHOST | NI_NUMERICSERV)
         guard status == 0 else { return "?" }
-        let name = String(cString: host)
-        return name.contains(":") ? "[\(name)]:\(String(cString: service))" : "\(name):\(String(cString: service))"
+        func text(_ chars: [CChar]) -> String {
+            String(decoding: chars.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+        let name = text(host), port = text(service)
+        return name.contains(":") ? "[\(name)]:\(port)" : "\(name):\(port)"
     }
 }

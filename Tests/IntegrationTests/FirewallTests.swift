@@ -13,7 +13,7 @@ import Testing
         try await TestCluster.withCluster(memcache: 1, web: 2, other: 1) { cluster in
             let mc = try cluster.address("mc1"), web2 = try cluster.address("web2")
             // Someone else's rules, outside our chain: they must survive every apply.
-            try await run(cluster, "mc1", "iptables -N OPS && iptables -A OPS -s 10.0.0.0/8 -j ACCEPT"
+            _ = try await cluster.run("mc1", "iptables -N OPS && iptables -A OPS -s 10.0.0.0/8 -j ACCEPT"
                           + " && iptables -A INPUT -p tcp --dport 2222 -j ACCEPT")
 
             let plan = try await clusterctl(["plan", "-i", cluster.inventoryPath])
@@ -41,7 +41,7 @@ import Testing
             for web in ["web1", "web2"] {
                 let address = try cluster.address(web)
                 #expect(try await httpStatus(address) != "000", "machine → \(web):80")
-                #expect(try await run(cluster, "other1", "curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://\(address)/")
+                #expect(try await cluster.run("other1", "curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://\(address)/")
                         != "000", "other1 → \(web):80")
             }
 
@@ -52,9 +52,9 @@ import Testing
             #expect(table.contains(":OPS - [0:0]\n") && table.contains("-A OPS -s 10.0.0.0/8 -j ACCEPT\n"))
             // Saved the EL way, and no rollback left armed.
             for host in ["mc1", "web1", "web2"] {
-                let saved = try await run(cluster, host, "cat /etc/sysconfig/iptables")
+                let saved = try await cluster.run(host, "cat /etc/sysconfig/iptables")
                 #expect(saved.contains("-A INPUT -j CLUSTERCTL\n") && saved.contains("-A CLUSTERCTL "), "\(host) saved")
-                #expect(try await run(cluster, host, "grep -c 'service iptables save' /var/log/clusterctl-test/service.log")
+                #expect(try await cluster.run(host, "grep -c 'service iptables save' /var/log/clusterctl-test/service.log")
                         == "1\n")
                 #expect(try await cluster.ssh(host, "test -e /var/lib/clusterctl/firewall-rollback.armed").status != 0)
             }
@@ -70,16 +70,16 @@ import Testing
             #expect(try await clusterctl(["apply", "-i", cluster.inventoryPath, "--yes"]).status == 0)
             for host in ["mc1", "web1", "web2"] {
                 #expect(try await iptablesSave(cluster, host) == before[host], "\(host): rules changed by a no-op apply")
-                #expect(try await run(cluster, host, "grep -c 'service iptables save' /var/log/clusterctl-test/service.log")
+                #expect(try await cluster.run(host, "grep -c 'service iptables save' /var/log/clusterctl-test/service.log")
                         == "1\n", "\(host): saved again although nothing changed")
             }
 
             // The OS restores the saved rules.
-            try await run(cluster, "mc1", "service iptables restart")
+            _ = try await cluster.run("mc1", "service iptables restart")
             #expect(try await iptablesSave(cluster, "mc1") == before["mc1"])
 
             // A rule inserted above our jump by hand: the jump goes back to the top, once; the rule stays.
-            try await run(cluster, "mc1", "iptables -I INPUT 1 -s 10.9.9.9 -j DROP")
+            _ = try await cluster.run("mc1", "iptables -I INPUT 1 -s 10.9.9.9 -j DROP")
             let moved = try await clusterctl(["plan", "-i", cluster.inventoryPath])
             #expect(moved.stdout.contains("~ firewall chain CLUSTERCTL (INPUT jump at rule 2, not 1)"), "\(moved.stdout)")
             #expect(try await clusterctl(["apply", "-i", cluster.inventoryPath, "--yes"]).status == 0)
@@ -103,7 +103,7 @@ import Testing
         try await TestCluster.withCluster(memcache: 1, web: 1) { cluster in
             try #require(try await clusterctl(["apply", "-i", cluster.inventoryPath, "--yes"]).status == 0)
             let rulesBefore = try await iptablesSave(cluster, "web1")
-            let savedBefore = try await run(cluster, "web1", "cat /etc/sysconfig/iptables")
+            let savedBefore = try await cluster.run("web1", "cat /etc/sysconfig/iptables")
 
             // A template override that also drops SSH from everywhere.
             let templates = NSTemporaryDirectory() + "clusterctl-lockout-\(UUID().uuidString)"
@@ -129,8 +129,8 @@ import Testing
             }
             try #require(reachable, "web1's SSH did not come back")
             #expect(try await iptablesSave(cluster, "web1") == rulesBefore)
-            #expect(try await run(cluster, "web1", "cat /etc/sysconfig/iptables") == savedBefore, "the cut rules were saved")
-            #expect(try await run(cluster, "web1", "cat /var/lib/clusterctl/firewall-rollback.log")
+            #expect(try await cluster.run("web1", "cat /etc/sysconfig/iptables") == savedBefore, "the cut rules were saved")
+            #expect(try await cluster.run("web1", "cat /var/lib/clusterctl/firewall-rollback.log")
                 .contains("restored the rules from before an apply"))
             // And the next plan wants the (overridden) change again: nothing pretends it happened.
             let plan = try await clusterctl(["plan", "-i", cluster.inventoryPath, "--templates", templates])

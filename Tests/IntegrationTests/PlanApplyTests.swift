@@ -28,7 +28,7 @@ import Testing
             }
 
             for web in ["web1", "web2"] {
-                try await run(cluster, web, "mkdir -p /var/www/html && cat > /var/www/html/session.php <<'EOF'\n\(Self.sessionPage)\nEOF")
+                try await cluster.run(web, "mkdir -p /var/www/html && cat > /var/www/html/session.php <<'EOF'\n\(Self.sessionPage)\nEOF")
             }
             let apply = try await clusterctl(["apply", "-i", inventory, "--yes"])
             #expect(apply.status == 0, "\(apply.stdout)\n\(apply.stderr)")
@@ -41,8 +41,8 @@ import Testing
             #expect(try await http(try cluster.address("web2"), "/session.php", sessionID: sessionID) == value)
 
             // 7: php.ini outside the two session lines is the package's php.ini, byte for byte.
-            let stock = try await run(cluster, "web1", "cat /usr/share/cct-el5/packages/php/root/etc/php.ini")
-            let edited = try await run(cluster, "web1", "cat /etc/php.ini")
+            let stock = try await cluster.run("web1", "cat /usr/share/cct-el5/packages/php/root/etc/php.ini")
+            let edited = try await cluster.run("web1", "cat /etc/php.ini")
             #expect(withoutSessionLines(edited) == withoutSessionLines(stock))
             #expect(edited.contains("session.save_handler = memcache\n"))
             #expect(edited.contains("session.save_path = \"tcp://\(try cluster.address("mc1")):11211\"\n"))
@@ -83,7 +83,7 @@ import Testing
                 #expect(after[web]!.changingCalls == before[web]!.changingCalls, "\(web) was touched")
                 #expect(after[web]!.inodes == before[web]!.inodes)
             }
-            #expect(try await run(cluster, "mc1", "cat /proc/$(cat /var/run/memcached/memcached.pid)/cmdline | tr '\\\\0' ' '")
+            #expect(try await cluster.run("mc1", "cat /proc/$(cat /var/run/memcached/memcached.pid)/cmdline | tr '\\0' ' '")
                     .contains("-m 96"))
         }
     }
@@ -98,12 +98,12 @@ import Testing
             defer { try? FileManager.default.removeItem(atPath: planFile) }
             #expect(try await clusterctl(["plan", "-i", changed, "--out", planFile]).status == 0)
 
-            try await run(cluster, "web1", "printf '; edited by hand\\n' >> /etc/php.ini")
+            try await cluster.run("web1", "printf '; edited by hand\\n' >> /etc/php.ini")
             let apply = try await clusterctl(["apply", planFile, "--yes"])
             #expect(apply.status == 1)
             #expect(apply.stdout.contains("web1  failed: stale plan"), "\(apply.stdout)")
             #expect(apply.stdout.contains("mc1   changed"))
-            #expect(try await run(cluster, "web1", "tail -n 1 /etc/php.ini") == "; edited by hand\n")
+            #expect(try await cluster.run("web1", "tail -n 1 /etc/php.ini") == "; edited by hand\n")
         }
     }
 
@@ -124,6 +124,17 @@ import Testing
         }
     }
 
+    // MARK: confirmation
+
+    /// No terminal on stdin and no --yes: refused before reading the inventory or connecting anywhere.
+    @Test func applyWithoutTerminalOrYesRefuses() async throws {
+        let missing = NSTemporaryDirectory() + "clusterctl-no-such-inventory-\(UUID().uuidString).json"
+        let output = try await clusterctl(["apply", "-i", missing])
+        #expect(output.status == 1)
+        #expect(output.stderr.contains("stdin is not a terminal; pass --yes"))
+        #expect(!output.stderr.contains(missing), "refused before the inventory was read")
+    }
+
     // MARK: helpers
 
     struct HostRecords {
@@ -134,12 +145,12 @@ import Testing
     private func records(_ cluster: TestCluster) async throws -> [String: HostRecords] {
         var result: [String: HostRecords] = [:]
         for host in ["mc1", "web1", "web2"] {
-            let calls = try await run(cluster, host, """
+            let calls = try await cluster.run(host, """
                 cat /var/log/clusterctl-test/yum.log /var/log/clusterctl-test/chkconfig.log \
                 /var/log/clusterctl-test/service.log 2>/dev/null \
                 | grep -E ' (yum .*install|chkconfig [a-z]+ on|service [a-z]+ (start|restart|stop)) ' || true
                 """)
-            let inodes = try await run(cluster, host, "ls -i /etc/sysconfig/memcached /etc/php.ini 2>/dev/null || true")
+            let inodes = try await cluster.run(host, "ls -i /etc/sysconfig/memcached /etc/php.ini 2>/dev/null || true")
             result[host] = HostRecords(changingCalls: calls.split(separator: "\n").map(String.init), inodes: inodes)
         }
         return result

@@ -1,0 +1,175 @@
+/// The POSIX-sh (and PHP/Perl one-liner) probes `clusterctl verify` runs on hosts.
+///
+/// Targets promise only POSIX sh, so a TCP probe tries the clients an EL host is likely to have, in order:
+/// php (every web host has it once applied), perl (in every EL base install), nc. Each probe prints a
+/// line-oriented report that `ProbeOutput` parses; values only ever reach the shell through `ShellQuote`.
+/// Remote PHP stays PHP 5.1 compatible (EL5): `array()`, no closures, no short ternary.
+enum RemoteProbes {
+    /// Seconds a TCP connect may take before the target counts as unreachable (a DROP never answers).
+    static let connectTimeout = 3
+
+    /// Connects to each `ip:port` in turn and sends one memcached command (`stats` or `version`).
+    /// Per target prints `BEGIN ip port`, the server's lines as `R line`, then `OK`, `FAIL reason` or
+    /// `NOCLIENT`.
+    static func memcachedProbe(targets: [(ip: String, port: Int)], command: String) -> String {
+        let t = connectTimeout
+        let php = """
+            $s=@fsockopen($argv[1],(int)$argv[2],$en,$es,\(t)); if(!$s){echo "FAIL ".($es==""?"no answer":$es)."\\n"; exit(1);} \
+            stream_set_timeout($s,\(t)); fwrite($s,$argv[3]."\\r\\n"); \
+            while(($l=fgets($s))!==false){$l=rtrim($l); echo "R ".$l."\\n"; if($l=="END"||strpos($l,"VERSION")===0||strpos($l,"ERROR")===0){break;}} \
+            echo "OK\\n";
+            """
+        let perl = """
+            use IO::Socket::INET; $SIG{ALRM}=sub{print "FAIL timed out\\n"; exit 1}; alarm(\(t + 2)); \
+            my $s=IO::Socket::INET->new(PeerAddr=>$ARGV[0],PeerPort=>$ARGV[1],Proto=>"tcp",Timeout=>\(t)) \
+            or do { my $e=$@; $e=~s/^IO::Socket::INET: //; $e=~s/\\s+$//; print "FAIL ".($e eq "" ? "no answer" : $e)."\\n"; exit 1 }; \
+            print $s $ARGV[2]."\\r\\n"; while(my $l=<$s>){$l=~s/\\r?\\n$//; print "R $l\\n"; last if $l eq "END" || $l=~/^(VERSION|ERROR)/;} print "OK\\n";
+            """
+        var script = """
+            cct_probe() {
+              if command -v php >/dev/null 2>&1; then php -n -r \(ShellQuote.quote(php)) -- "$1" "$2" "$3"
+              elif command -v perl >/dev/null 2>&1; then perl -e \(ShellQuote.quote(perl)) "$1" "$2" "$3"
+              elif command -v nc >/dev/null 2>&1; then
+                if out=$(printf '%s\\r\\nquit\\r\\n' "$3" | nc -w \(t) "$1" "$2" 2>&1) && [ -n "$out" ]; then
+                  printf '%s\\n' "$out" | tr -d '\\r' | sed 's/^/R /'; echo OK
+                else echo "FAIL no answer"; fi
+              else echo NOCLIENT; fi
+            }
+
+            """
+        for target in targets {
+            let ip = ShellQuote.quote(target.ip)
+            script += "echo BEGIN \(ip) \(target.port)\ncct_probe \(ip) \(target.port) \(ShellQuote.quote(command))\n"
+        }
+        return script
+    }
+
+    /// Prints `EXT yes|no`, `HANDLER value`, `PATH value` as PHP sees them with the host's php.ini.
+    static func phpSessionSettings(phpIni: String, extensionName: String) -> String {
+        let php = """
+            echo "EXT ".(extension_loaded($argv[1])?"yes":"no")."\\n"; \
+            echo "HANDLER ".ini_get("session.save_handler")."\\n"; echo "PATH ".ini_get("session.save_path")."\\n";
+            """
+        return "php -c \(ShellQuote.quote(phpIni)) -r \(ShellQuote.quote(php)) -- \(ShellQuote.quote(extensionName))\n"
+    }
+
+    /// Writes `value` into the session `id` through the host's configured session handler.
+    static func sessionWrite(phpIni: String, id: String, value: String) -> String {
+        let php = """
+            session_id($argv[1]); if(!@session_start()){echo "FAIL session_start\\n"; exit(1);} \
+            $_SESSION["clusterctl_verify"]=$argv[2]; session_write_close(); echo "WROTE\\n";
+            """
+        return "php -c \(ShellQuote.quote(phpIni)) -r \(ShellQuote.quote(php)) -- \(ShellQuote.quote(id)) \(ShellQuote.quote(value)) 2>&1\n"
+    }
+
+    /// For each session id prints `READ id value` (empty value when the session is unknown).
+    static func sessionRead(phpIni: String, ids: [String]) -> String {
+        let php = """
+            session_id($argv[1]); @session_start(); \
+            echo "READ ".$argv[1]." ".(isset($_SESSION["clusterctl_verify"])?$_SESSION["clusterctl_verify"]:"")."\\n"; \
+            session_write_close();
+            """
+        return ids.map {
+            "php -c \(ShellQuote.quote(phpIni)) -r \(ShellQuote.quote(php)) -- \(ShellQuote.quote($0)) 2>&1\n"
+        }.joined()
+    }
+
+    /// Destroys the given sessions (verify leaves nothing behind in memcached).
+    static func sessionDestroy(phpIni: String, ids: [String]) -> String {
+        let php = "session_id($argv[1]); @session_start(); session_destroy();"
+        return ids.map {
+            "php -c \(ShellQuote.quote(phpIni)) -r \(ShellQuote.quote(php)) -- \(ShellQuote.quote($0)) >/dev/null 2>&1\n"
+        }.joined()
+    }
+
+    /// The test page verify serves for the HTTP check: sets (`?set=`), reads, or destroys its session.
+    static let sessionTestPage = """
+        <?php
+        // Written by `clusterctl verify` for one run and removed afterwards.
+        session_start();
+        if (isset($_GET['destroy'])) { session_destroy(); echo "DESTROYED"; exit; }
+        if (isset($_GET['set'])) { $_SESSION['clusterctl_verify'] = $_GET['set']; }
+        echo 'VALUE ', isset($_SESSION['clusterctl_verify']) ? $_SESSION['clusterctl_verify'] : '';
+
+        """
+
+    /// Fetches `url` with the session cookie over HTTP; prints `BODY ...` or `FAIL reason`.
+    static func httpGet(url: String, sessionID: String) -> String {
+        let php = """
+            ini_set("default_socket_timeout","5"); \
+            $c=stream_context_create(array("http"=>array("header"=>"Cookie: PHPSESSID=".$argv[2]."\\r\\n"))); \
+            $r=@file_get_contents($argv[1],false,$c); \
+            if($r===false){$e=error_get_last(); echo "FAIL ".($e?$e["message"]:"no answer")."\\n"; exit(1);} echo "BODY ".$r."\\n";
+            """
+        return "php -n -r \(ShellQuote.quote(php)) -- \(ShellQuote.quote(url)) \(ShellQuote.quote(sessionID)) 2>&1\n"
+    }
+}
+
+/// Parses the line reports the probes print.
+enum ProbeOutput {
+    struct TCPResult: Equatable {
+        var ip: String
+        var port: Int
+        /// Server lines (without the `R ` prefix).
+        var lines: [String] = []
+        /// nil when connected; otherwise why not (`NOCLIENT` → "no php, perl or nc on the host").
+        var failure: String?
+        var noClient = false
+        var connected: Bool { failure == nil && !noClient }
+    }
+
+    static func tcpResults(_ output: String) -> [TCPResult] {
+        var results: [TCPResult] = []
+        for line in output.split(separator: "\n", omittingEmptySubsequences: true).map(String.init) {
+            if line.hasPrefix("BEGIN ") {
+                let parts = line.split(separator: " ")
+                guard parts.count == 3, let port = Int(parts[2]) else { continue }
+                results.append(TCPResult(ip: String(parts[1]), port: port, failure: "no report"))
+            } else if !results.isEmpty {
+                let i = results.count - 1
+                if line.hasPrefix("R ") {
+                    results[i].lines.append(String(line.dropFirst(2)))
+                } else if line == "OK" {
+                    results[i].failure = nil
+                } else if line.hasPrefix("FAIL") {
+                    results[i].failure = String(line.dropFirst(4)).trimmingSpaces
+                } else if line == "NOCLIENT" {
+                    results[i].noClient = true
+                    results[i].failure = "no php, perl or nc on the host to probe with"
+                }
+            }
+        }
+        return results
+    }
+
+    /// `STAT name value` lines into a dictionary.
+    static func stats(_ lines: [String]) -> [String: String] {
+        var stats: [String: String] = [:]
+        for line in lines where line.hasPrefix("STAT ") {
+            let parts = line.split(separator: " ", maxSplits: 2)
+            if parts.count == 3 { stats[String(parts[1])] = String(parts[2]) }
+        }
+        return stats
+    }
+
+    /// Value after `PREFIX ` on the first line that has it.
+    static func field(_ prefix: String, in output: String) -> String? {
+        for line in output.split(separator: "\n", omittingEmptySubsequences: false) where line.hasPrefix(prefix + " ") || line == prefix {
+            return String(line.dropFirst(prefix.count)).trimmingLeadingSpace
+        }
+        return nil
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        var s = Substring(self)
+        while s.first == " " { s = s.dropFirst() }
+        while s.last == " " { s = s.dropLast() }
+        return String(s)
+    }
+
+    fileprivate var trimmingLeadingSpace: String {
+        hasPrefix(" ") ? String(dropFirst()) : self
+    }
+}

@@ -1,0 +1,110 @@
+/// Proves the web hosts share PHP sessions: a session written on each web host is read back, with its value,
+/// on every other web host — once through the host's PHP CLI and php.ini, once over HTTP through a test page.
+/// The sessions and pages it creates are removed afterwards, whatever the outcome.
+struct SessionSharingCheck: Sendable {
+    let verifier: Verifier
+    let sessions: HostConnections
+
+    private var phpIni: String { verifier.paths.phpIni }
+    private var pageName: String { "clusterctl-verify-\(verifier.token).php" }
+
+    func run() async -> [VerifyCheck] {
+        let webs = verifier.inventory.webHosts.filter { sessions.transports[$0.name] != nil }
+        guard !webs.isEmpty else { return [] }
+        return await cliSharing(webs) + httpSharing(webs)
+    }
+
+    private func sessionID(_ kind: String, _ host: Host) -> String {
+        // PHP accepts [a-zA-Z0-9,-] in session ids; the token is hex and host names are labels.
+        "clusterctlverify\(kind)\(verifier.token)\(host.name.replacingOccurrences(of: "-", with: ""))"
+    }
+
+    /// The readers of a session written on `writer`: every other web host (itself when it is the only one).
+    private func readers(of writer: Host, among webs: [Host]) -> [Host] {
+        webs.count == 1 ? webs : webs.filter { $0.name != writer.name }
+    }
+
+    private func cliSharing(_ webs: [Host]) async -> [VerifyCheck] {
+        let phpIni = phpIni
+        let token = verifier.token
+        let ids = Dictionary(uniqueKeysWithValues: webs.map { ($0.name, sessionID("cli", $0)) })
+        var checks = await sessions.forEach(webs) { host, transport in
+            let out = try await transport.run("/bin/sh -s", stdin: Array(RemoteProbes.sessionWrite(
+                phpIni: phpIni, id: ids[host.name]!, value: "\(token)-\(host.name)").utf8)).stdoutText
+            return out.contains("WROTE") ? [] : [VerifyCheck(
+                host: host.name, check: "session.write", passed: false,
+                detail: "cannot write a session through PHP: \(out.trimmingSpaces.isEmpty ? "no output" : out.trimmingSpaces)")]
+        }
+        checks += await sessions.forEach(webs) { reader, transport in
+            let writers = webs.filter { readers(of: $0, among: webs).contains { $0.name == reader.name } }
+            let script = RemoteProbes.sessionRead(phpIni: phpIni, ids: writers.map { ids[$0.name]! })
+            let out = try await transport.run("/bin/sh -s", stdin: Array(script.utf8)).stdoutText
+            return writers.map { writer in
+                let expected = "\(token)-\(writer.name)"
+                let got = ProbeOutput.field("READ \(ids[writer.name]!)", in: out) ?? ""
+                return VerifyCheck(
+                    host: reader.name, check: "session.shared", passed: got == expected,
+                    detail: got == expected ? "reads the session written on \(writer.name) through PHP (value \(got))"
+                        : "cannot read the session written on \(writer.name) through PHP: "
+                            + (got.isEmpty ? "session is empty" : "value \(got), expected \(expected)"))
+            }
+        }
+        _ = await sessions.forEach(webs) { host, transport in
+            _ = try await transport.run("/bin/sh -s", stdin: Array(RemoteProbes.sessionDestroy(
+                phpIni: phpIni, ids: [ids[host.name]!]).utf8))
+            return []
+        }
+        return checks
+    }
+
+    private func url(_ host: Host, _ query: String) -> String {
+        let ip = host.privateAddress.contains(":") ? "[\(host.privateAddress)]" : host.privateAddress
+        let port = verifier.paths.webPort == 80 ? "" : ":\(verifier.paths.webPort)"
+        return "http://\(ip)\(port)/\(pageName)\(query)"
+    }
+
+    private func httpGet(_ transport: any HostTransport, _ url: String, _ id: String) async throws -> String {
+        let out = try await transport.run("/bin/sh -s", stdin: Array(RemoteProbes.httpGet(url: url, sessionID: id).utf8)).stdoutText
+        if let body = ProbeOutput.field("BODY", in: out) { return body }
+        throw HTTPProbeError(message: ProbeOutput.field("FAIL", in: out) ?? out.trimmingSpaces)
+    }
+
+    struct HTTPProbeError: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message.isEmpty ? "no answer" : message }
+    }
+
+    /// Sets a value through the test page on each web host and reads it through the next one (a ring).
+    private func httpSharing(_ webs: [Host]) async -> [VerifyCheck] {
+        let page = Array(RemoteProbes.sessionTestPage.utf8)
+        let pagePath = "\(verifier.paths.documentRoot)/\(pageName)"
+        var checks = await sessions.forEach(webs) { host, transport in
+            try await transport.upload(page, to: pagePath, mode: 0o644)
+            return []
+        }
+        for (index, writer) in webs.enumerated() {
+            let reader = webs[(index + 1) % webs.count]
+            guard let wt = sessions.transports[writer.name], let rt = sessions.transports[reader.name] else { continue }
+            let id = sessionID("http", writer)
+            let value = "\(verifier.token)-\(writer.name)"
+            do {
+                _ = try await httpGet(wt, url(writer, "?set=\(value)"), id)
+                let body = try await httpGet(rt, url(reader, ""), id)
+                let ok = body == "VALUE \(value)"
+                checks.append(VerifyCheck(
+                    host: reader.name, check: "http.session-shared", passed: ok,
+                    detail: ok ? "over HTTP reads the session set on \(writer.name) (value \(value))"
+                        : "over HTTP does not see the session set on \(writer.name): got \"\(body)\""))
+            } catch {
+                checks.append(VerifyCheck(host: writer.name, check: "http.session-shared", passed: false,
+                                          detail: "HTTP test page on port \(verifier.paths.webPort) does not answer: \(error)"))
+            }
+            _ = try? await httpGet(wt, url(writer, "?destroy=1"), id)
+        }
+        _ = await sessions.forEach(webs) { _, transport in
+            _ = try await transport.run("rm -f \(ShellQuote.quote(pagePath))")
+            return []
+        }
+        return checks
+    }
+}

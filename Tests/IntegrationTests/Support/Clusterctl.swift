@@ -1,0 +1,20 @@
+import Foundation
+import Testing
+
+/// The built clusterctl executable (next to the test bundle in .build/<configuration>/), run with stdin not a
+/// TTY — the way a user's script would run it.
+func clusterctl(_ arguments: [String], timeout: Double = 600) async throws -> ProcessOutput {
+    let path = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        .appendingPathComponent("clusterctl").path
+    try #require(FileManager.default.isExecutableFile(atPath: path), "\(path) missing: swift build --build-tests")
+    return try await runProcess(path, arguments, timeout: timeout)
+}
+
+extension TestCluster {
+    /// Runs `command` on `host` over SSH and returns stdout; the command must succeed.
+    func run(_ host: String, _ command: String) async throws -> String {
+        let output = try await ssh(host, command)
+        try #require(output.status == 0, "\(host): \(command): \(output.stderr)")
+        return output.stdout
+    }
+}

@@ -101,7 +101,8 @@ public struct FirewallApplier: Sendable {
             throw fail("the rollback restored the previous rules before it could be disarmed "
                        + "(checking SSH took longer than \(rollbackSeconds) s); nothing was saved")
         case .changeNotYetRun?:
-            throw fail("the change had not run on the host after \(rollbackSeconds) s; it is rolled back if it runs")
+            throw fail("the change had not run on the host within \(rollbackSeconds) s; once the rollback is due it "
+                       + "no longer runs; nothing was saved")
         default:
             break
         }

@@ -62,8 +62,9 @@ public enum FirewallScripts {
         let marker = q(markerPath)
         let rollback = "sleep \(rollbackSeconds); mv -f \(marker) \(marker).fired 2>/dev/null || exit 0; "
             + "iptables-restore < \(q(snapshotPath)); echo \"$(date) restored the rules from before an apply\" >> \(q(logPath))"
-        // $0 is the rollback's pid: a refused change disarms it at once (nothing changed).
-        let change = "sleep \(changeDelaySeconds); "
+        // $0 is the rollback's pid: a refused change disarms it at once (nothing changed). No marker = the
+        // rollback already ran (the change was too late to be checked): then the change must not run at all.
+        let change = "sleep \(changeDelaySeconds); [ -f \(marker) ] || exit 0; "
             + "if iptables-restore --noflush < \(q(nextPath)) 2> \(q(errorPath)); then s=0; else s=1; rm -f \(marker); kill \"$0\"; fi; "
             + "iptables-save -t filter > \(q(afterPath)); echo $s > \(q(statusPath)).new; mv -f \(q(statusPath)).new \(q(statusPath))"
         return """

@@ -307,6 +307,23 @@ import Testing
         #expect(await fixture.transport("mc1").armedRollback == nil)
     }
 
+    @Test func savedPlanAppliesTheFirewallItShowedAndGoesStaleWhenRulesChange() async throws {
+        let fixture = await Self.fixture()
+        let saved = try PlanDocument(try await Self.plan(fixture)).encoded()
+        let plan = try PlanDocument.decode(saved, file: "plan.json").plan
+        #expect(plan.hosts[0].query.firewall, "the facts of a saved plan include iptables-save")
+
+        // Behind the plan's back a rule is added on web1: web1 is refused, mc1 gets exactly the saved rules.
+        await fixture.transport("web1").configure {
+            _ = $0.filterTable.restore("*filter\n-A INPUT -s 10.9.9.9/32 -j DROP\nCOMMIT\n", noflush: true)
+        }
+        let recap = await fixture.apply(plan, checkFingerprints: true)
+        #expect(recap.outcome(for: "web1")?.message?.hasPrefix("stale plan") == true)
+        #expect(await !fixture.transport("web1").filterTable.chains.contains("CLUSTERCTL"))
+        #expect(recap.outcome(for: "mc1")?.status == .changed)
+        #expect(await fixture.transport("mc1").filterTable.rules(of: "CLUSTERCTL") == Self.rules)
+    }
+
     @Test func savedPlanFirewallRulesAreValidated() async throws {
         let fixture = await Self.fixture()
         let good = String(decoding: try PlanDocument(try await Self.plan(fixture)).encoded(), as: UTF8.self)

@@ -12,7 +12,9 @@ struct ApplyCommand: AsyncParsableCommand {
             Steps run per host in order EPEL, packages, files (atomic, with a FILE.clusterctl-bak backup), \
             enable, start/restart; memcache hosts converge before web hosts start or restart services. \
             Hosts run in parallel; one failing host does not stop the others. Exits 1 if any host failed. \
-            Without a terminal on stdin, --yes is required.
+            Without a terminal on stdin, --yes is required. A firewall change arms a rollback on the host first \
+            and must be confirmed over a new SSH connection; otherwise the host restores its previous rules \
+            after --firewall-rollback-seconds and is reported failed.
             """
     )
 
@@ -24,6 +26,17 @@ struct ApplyCommand: AsyncParsableCommand {
 
     @Flag(help: "Apply without asking for confirmation.")
     var yes = false
+
+    @Option(name: .customLong("firewall-rollback-seconds"),
+            help: "Seconds after which a host restores its previous firewall rules unless a new SSH connection made after the change confirms it (5-3600).")
+    var firewallRollbackSeconds: Int = HostApplier.defaultFirewallRollbackSeconds
+
+    func validate() throws {
+        // Below 5 s the rollback could fire before the change (1 s after arming) has been checked.
+        guard (5...3600).contains(firewallRollbackSeconds) else {
+            throw ValidationError("--firewall-rollback-seconds must be between 5 and 3600, not \(firewallRollbackSeconds)")
+        }
+    }
 
     func run() async throws {
         guard yes || isatty(STDIN_FILENO) == 1 else {
@@ -51,7 +64,8 @@ struct ApplyCommand: AsyncParsableCommand {
             }
         }
         print("")
-        let recap = await ClusterApplier(family: family, parallel: planning.parallel)
+        let recap = await ClusterApplier(family: family, parallel: planning.parallel,
+                                         firewallRollbackSeconds: firewallRollbackSeconds)
             .apply(plan, pool: pool, checkFingerprints: savedPlan != nil)
         await pool.closeAll()
         print(recap.text, terminator: "")

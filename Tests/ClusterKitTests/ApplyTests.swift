@@ -11,7 +11,7 @@ import Testing
 
         let mc1 = fixture.transport("mc1")
         let commands = await mc1.commands.filter { $0 != FactsGatherer.command }
-        try #require(commands.count == 6)
+        try #require(commands.count == 9)
         #expect(commands[0] == "yum -y install epel-release && rpm -q epel-release")
         #expect(commands[1] == "yum -y install memcached && rpm -q memcached")
         #expect(commands[2] == "mkdir -p /etc/sysconfig")   // the file did not exist when planned
@@ -19,7 +19,11 @@ import Testing
         #expect(commands[3].contains("&& chmod 644 "))
         #expect(commands[3].contains("then cp -p /etc/sysconfig/memcached /etc/sysconfig/memcached.clusterctl-bak; fi"))
         #expect(commands[4] == "chkconfig memcached on")
-        #expect(commands[5] == "service memcached start")
+        // The firewall before any service starts: memcached never listens unfiltered.
+        #expect(commands[5] == FirewallScripts.applyScript(rollbackSeconds: 30))
+        #expect(commands[6] == FirewallScripts.checkScript)
+        #expect(commands[7] == "service iptables save")
+        #expect(commands[8] == "service memcached start")
         let uploads = await mc1.uploads
         #expect(uploads.count == 1)
         #expect(uploads.first?.path.hasPrefix("/etc/sysconfig/.memcached.clusterctl-tmp-") == true)

@@ -14,7 +14,8 @@ import Testing
         #expect(json["version"] as? Int == 1)
         #expect(json["osFamily"] as? String == "el")
         let summary = try #require(json["summary"] as? [String: Int])
-        #expect(summary == ["hosts": 3, "changedHosts": 3, "failedHosts": 0, "packages": 10, "files": 3, "services": 3])
+        #expect(summary == ["hosts": 3, "changedHosts": 3, "failedHosts": 0, "packages": 10, "files": 3, "services": 3,
+                            "firewallChains": 3])
         let hosts = try #require(json["hosts"] as? [[String: Any]])
         #expect(hosts.map { $0["name"] as? String } == ["mc1", "web1", "web2"])
         let mc1 = hosts[0]
@@ -27,7 +28,10 @@ import Testing
         #expect(file["mode"] as? String == "644")
         #expect(file["contentBase64"] as? String == Data(EngineFixture.sysconfig(MemcachedSettings()).utf8).base64EncodedString())
         #expect((file["diff"] as? String)?.hasPrefix("--- /dev/null\n") == true)
-        #expect(changes[4] as NSDictionary == ["kind": "start-service", "phase": "services", "service": "memcached",
+        let firewall = try #require(changes[4]["firewall"] as? [String: Any])
+        #expect(changes[4]["kind"] as? String == "replace-firewall-chain" && changes[4]["phase"] as? String == "firewall")
+        #expect(firewall as NSDictionary == ["chain": "CLUSTERCTL", "rules": [String](), "inputJumps": [Int](), "diff": ""])
+        #expect(changes[5] as NSDictionary == ["kind": "start-service", "phase": "services", "service": "memcached",
                                               "reason": "not running"])
 
         let decoded = try PlanDocument.decode(bytes, file: "plan.json")
@@ -36,7 +40,7 @@ import Testing
 
     @Test func badSavedPlanNamesFileAndField() throws {
         #expect(throws: PlanFileError(file: "p.json", message: "format: expected \"clusterctl-plan\", found \"x\"")) {
-            try PlanDocument.decode(Array(#"{"format":"x","version":1,"osFamily":"el","summary":{"hosts":0,"changedHosts":0,"failedHosts":0,"packages":0,"files":0,"services":0},"hosts":[]}"#.utf8), file: "p.json")
+            try PlanDocument.decode(Array(#"{"format":"x","version":1,"osFamily":"el","summary":{"hosts":0,"changedHosts":0,"failedHosts":0,"packages":0,"files":0,"services":0,"firewallChains":0},"hosts":[]}"#.utf8), file: "p.json")
         }
         #expect {
             try PlanDocument.decode(Array(#"{"format":"clusterctl-plan","version":1}"#.utf8), file: "p.json")
@@ -84,7 +88,7 @@ import Testing
         let web1 = try #require(recap.outcome(for: "web1"))
         #expect(web1.status == .failed)
         #expect(web1.message?.hasPrefix("stale plan: the host's facts changed since the plan was made") == true)
-        #expect(await fixture.transport("web1").commandsMatching("service ") == ["service httpd start"],
+        #expect(await fixture.transport("web1").commandsMatching("service ") == ["service iptables save", "service httpd start"],
                 "the stale host got no service start from the saved plan")
         #expect(recap.outcome(for: "mc1")?.status == .changed)
         #expect(await fixture.transport("mc1").files["/etc/sysconfig/memcached"]?.contents

@@ -9,7 +9,8 @@ import Testing
 
         let mc1 = try #require(plan.hosts.first { $0.host.name == "mc1" })
         #expect(mc1.error == nil)
-        try #require(mc1.changes.map(\.kind) == [.installPackage, .installPackage, .writeFile, .enableService, .startService])
+        try #require(mc1.changes.map(\.kind) == [.installPackage, .installPackage, .writeFile, .enableService,
+                                                 .replaceFirewallChain, .startService])
         #expect(mc1.changes[0].package == "epel-release" && mc1.changes[0].phase == .repository)
         #expect(mc1.changes[1].package == "memcached" && mc1.changes[1].phase == .packages)
         #expect(mc1.changes[2].file?.path == "/etc/sysconfig/memcached")
@@ -21,11 +22,11 @@ import Testing
         #expect(web1.changes.filter { $0.kind == .enableService }.compactMap(\.service) == ["httpd"])
         #expect(web1.changes.filter { $0.kind == .startService }.compactMap(\.service) == ["httpd"])
 
-        #expect(plan.summary.line == "Plan: 3 of 3 hosts change; 10 packages, 3 files, 3 services.")
+        #expect(plan.summary.line == "Plan: 3 of 3 hosts change; 10 packages, 3 files, 3 services, 3 firewall chains.")
         let text = PlanTextRenderer.render(plan)
         #expect(text.contains("~ mc1 (memcache)\n    + package epel-release (repository)\n    + package memcached\n"))
         #expect(text.contains("    > start httpd (not running)\n"))
-        #expect(text.hasSuffix("Plan: 3 of 3 hosts change; 10 packages, 3 files, 3 services.\n"))
+        #expect(text.hasSuffix("Plan: 3 of 3 hosts change; 10 packages, 3 files, 3 services, 3 firewall chains.\n"))
     }
 
     @Test func convergedClusterPlansNothing() async throws {
@@ -41,7 +42,7 @@ import Testing
               web1: no changes
               web2: no changes
 
-            Plan: 0 of 3 hosts change; 0 packages, 0 files, 0 services.
+            Plan: 0 of 3 hosts change; 0 packages, 0 files, 0 services, 0 firewall chains.
 
             """)
     }
@@ -71,14 +72,14 @@ import Testing
 
             """)
         #expect(plan.hosts.filter { $0.host.name != "mc1" }.allSatisfy { $0.changes.isEmpty })
-        #expect(plan.summary.line == "Plan: 1 of 3 hosts change; 0 packages, 1 files, 1 services.")
+        #expect(plan.summary.line == "Plan: 1 of 3 hosts change; 0 packages, 1 files, 1 services, 0 firewall chains.")
 
         let recap = await changed.apply(plan)
         #expect(recap.outcome(for: "mc1")?.status == .changed)
         #expect(recap.outcome(for: "web1")?.status == .ok)
         #expect(await fixture.transport("mc1").commandsMatching("service ") == [
-            "service memcached start", "service memcached restart"])
-        #expect(await fixture.transport("web1").commandsMatching("service ") == ["service httpd start"])
+            "service iptables save", "service memcached start", "service memcached restart"])
+        #expect(await fixture.transport("web1").commandsMatching("service ") == ["service iptables save", "service httpd start"])
     }
 
     @Test func ownerAndModeDriftIsAFileChangeWithoutRestart() async throws {
@@ -127,7 +128,7 @@ import Testing
         let builder = PlanBuilder()
         let desired = try builder.desiredStates(inventory: fixture.inventory, renderings: renderings)
         let first = await builder.plan(desired, pool: fixture.pool, parallel: 2)
-        #expect(first.summary.line == "Plan: 3 of 3 hosts change; 10 packages, 3 files, 3 services.")
+        #expect(first.summary.line == "Plan: 3 of 3 hosts change; 10 packages, 3 files, 3 services, 3 firewall chains.")
         try #require(!(await fixture.apply(first)).failed)
 
         let sysconfig = await fixture.transport("mc1").files["/etc/sysconfig/memcached"]

@@ -23,7 +23,7 @@ import Testing
                              "~ file /etc/sysconfig/memcached", "+++ /etc/sysconfig/memcached", "~ file /etc/php.ini",
                              "+session.save_handler = memcache", "+ enable memcached at boot", "+ enable httpd at boot",
                              "> start memcached (not running)", "> start httpd (not running)",
-                             "Plan: 3 of 3 hosts change; 10 packages, 3 files, 3 services."] {
+                             "Plan: 3 of 3 hosts change; 10 packages, 3 files, 3 services, 3 firewall chains."] {
                 #expect(first.stdout.contains(expected), "plan output lacks \(expected)")
             }
 
@@ -50,7 +50,7 @@ import Testing
             // 3: converged; a second apply installs, writes and restarts nothing (hosts' own records).
             let second = try await clusterctl(["plan", "-i", inventory, "--detailed-exitcode"])
             #expect(second.status == 0, "\(second.stdout)\n\(second.stderr)")
-            #expect(second.stdout.contains("Plan: 0 of 3 hosts change; 0 packages, 0 files, 0 services."))
+            #expect(second.stdout.contains("Plan: 0 of 3 hosts change; 0 packages, 0 files, 0 services, 0 firewall chains."))
             let before = try await records(cluster)
             let again = try await clusterctl(["apply", "-i", inventory, "--yes"])
             #expect(again.status == 0)
@@ -71,7 +71,7 @@ import Testing
             let before = try await records(cluster)
             let changed = try inventory(cluster, cacheSizeMB: 96)
             let plan = try await clusterctl(["plan", "-i", changed])
-            #expect(plan.stdout.contains("Plan: 1 of 3 hosts change; 0 packages, 1 files, 1 services."), "\(plan.stdout)")
+            #expect(plan.stdout.contains("Plan: 1 of 3 hosts change; 0 packages, 1 files, 1 services, 0 firewall chains."), "\(plan.stdout)")
             #expect(plan.stdout.contains("-CACHESIZE=\"64\"\n") && plan.stdout.contains("+CACHESIZE=\"96\"\n"))
             #expect(plan.stdout.contains("↻ restart memcached (config changed: /etc/sysconfig/memcached)"))
 
@@ -156,8 +156,6 @@ import Testing
         return result
     }
 
-    /// A command on a host over OpenSSH (not clusterctl's SSH); its stdout, failing the test on exit status ≠ 0.
-    @discardableResult
     static func withoutTimestamp(_ line: String) -> String { String(line.drop { $0 != " " }.dropFirst()) }
 
     private func withoutSessionLines(_ text: String) -> [Substring] {

@@ -3,10 +3,16 @@
 public struct ClusterApplier: Sendable {
     public var family: OSFamily
     public var parallel: Int
+    public var firewallRollbackSeconds: Int
+    public var firewallTiming: FirewallTiming
 
-    public init(family: OSFamily, parallel: Int) {
+    public init(family: OSFamily, parallel: Int,
+                firewallRollbackSeconds: Int = HostApplier.defaultFirewallRollbackSeconds,
+                firewallTiming: FirewallTiming = .standard) {
         self.family = family
         self.parallel = parallel
+        self.firewallRollbackSeconds = firewallRollbackSeconds
+        self.firewallTiming = firewallTiming
     }
 
     /// `checkFingerprints`: for saved plans, re-gather each host's facts and refuse the host when its
@@ -18,7 +24,8 @@ public struct ClusterApplier: Sendable {
         let order = plan.hosts.indices.filter { isMemcache(plan.hosts[$0]) }
             + plan.hosts.indices.filter { !isMemcache(plan.hosts[$0]) }
         let gate = ConvergenceGate(count: order.filter { isMemcache(plan.hosts[$0]) }.count)
-        let hostApplier = HostApplier(family: family)
+        let hostApplier = HostApplier(family: family, firewallRollbackSeconds: firewallRollbackSeconds,
+                                      firewallTiming: firewallTiming)
 
         let outcomes = await BoundedParallel.map(order, limit: parallel) { index -> HostOutcome in
             let hostPlan = plan.hosts[index]
@@ -53,7 +60,9 @@ public struct ClusterApplier: Sendable {
             return .failed(name, String(describing: error))
         }
         if hostPlan.changes.isEmpty { return HostOutcome(host: name, status: .ok, applied: 0, message: nil) }
+        let host = hostPlan.host
         let result = await applier.apply(hostPlan.changes, transport: transport, hostName: name,
+                                         reconnect: { try await pool.freshConnection(to: host) },
                                          beforeServices: beforeServices)
         if let error = result.error {
             return HostOutcome(host: name, status: .failed, applied: result.applied, message: error.description)

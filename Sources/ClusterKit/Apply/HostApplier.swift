@@ -1,10 +1,19 @@
-/// Executes one host's changes in phase order: repository (EPEL) → packages → files → enable → start/restart.
+/// Executes one host's changes in phase order: repository (EPEL) → packages → files → enable → firewall →
+/// start/restart.
 /// Stops at the first failure on this host (later steps depend on earlier ones); other hosts are unaffected.
 public struct HostApplier: Sendable {
     public var family: OSFamily
+    /// After how long a firewall change rolls itself back unless a new connection disarms it.
+    public var firewallRollbackSeconds: Int
+    public var firewallTiming: FirewallTiming
 
-    public init(family: OSFamily) {
+    public static let defaultFirewallRollbackSeconds = 30
+
+    public init(family: OSFamily, firewallRollbackSeconds: Int = HostApplier.defaultFirewallRollbackSeconds,
+                firewallTiming: FirewallTiming = .standard) {
         self.family = family
+        self.firewallRollbackSeconds = firewallRollbackSeconds
+        self.firewallTiming = firewallTiming
     }
 
     public struct Result: Sendable, Equatable {
@@ -13,8 +22,9 @@ public struct HostApplier: Sendable {
     }
 
     /// `beforeServices` is awaited before the first start/restart: web hosts wait there for the memcache
-    /// hosts to converge.
+    /// hosts to converge. `reconnect` opens a new connection to the host (the firewall step needs one).
     public func apply(_ changes: [Change], transport: HostTransport, hostName: String,
+                      reconnect: Reconnector? = nil,
                       beforeServices: @Sendable () async -> Void) async -> Result {
         let ordered = ApplyPhase.allCases.flatMap { phase in changes.filter { $0.phase == phase } }
         var applied = 0
@@ -46,6 +56,12 @@ public struct HostApplier: Sendable {
                         file = refreshed
                     }
                     try await RemoteFileWriter.write(file, transport: transport)
+                case .replaceFirewallChain:
+                    guard let firewall = change.firewall else {
+                        throw ApplyError(step: "firewall", message: "change without firewall rules")
+                    }
+                    try await FirewallApplier(family: family, rollbackSeconds: firewallRollbackSeconds, timing: firewallTiming)
+                        .apply(firewall, transport: transport, reconnect: reconnect)
                 case .enableService:
                     let service = try name(change)
                     try await ApplyCommand.run(family.enableCommand(service), on: transport, step: "enable \(service)")

@@ -9,16 +9,19 @@ public struct Change: Sendable, Equatable, Codable {
         case enableService = "enable-service"
         case startService = "start-service"
         case restartService = "restart-service"
+        /// Replace the rules of clusterctl's iptables chain (and put its INPUT jump first): `Firewall/`.
+        case replaceFirewallChain = "replace-firewall-chain"
     }
 
     public var kind: Kind
-    /// Order of execution on the host: EPEL → packages → files → enable → start/restart.
+    /// Order of execution on the host: EPEL → packages → files → enable → firewall → start/restart.
     public var phase: ApplyPhase
     public var package: String?
     public var service: String?
     /// Why a service is started or restarted, or what about a file differs.
     public var reason: String?
     public var file: FileChange?
+    public var firewall: FirewallChange?
 
     public static func install(_ package: String, phase: ApplyPhase) -> Change {
         Change(kind: .installPackage, phase: phase, package: package)
@@ -35,10 +38,15 @@ public struct Change: Sendable, Equatable, Codable {
     public static func restart(_ service: String, reason: String) -> Change {
         Change(kind: .restartService, phase: .services, service: service, reason: reason)
     }
+    public static func replaceFirewall(_ firewall: FirewallChange, reason: String) -> Change {
+        Change(kind: .replaceFirewallChain, phase: .firewall, reason: reason, firewall: firewall)
+    }
 }
 
+/// The firewall comes before services start: a memcached started on a fresh host is never reachable
+/// unfiltered, and a lock-out (rolled back on the host) stops the host before anything else is started.
 public enum ApplyPhase: String, Sendable, Codable, Comparable, CaseIterable {
-    case repository, packages, files, enable, services
+    case repository, packages, files, enable, firewall, services
 
     public static func < (lhs: ApplyPhase, rhs: ApplyPhase) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!

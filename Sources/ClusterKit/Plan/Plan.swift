@@ -15,7 +15,8 @@ public struct Plan: Sendable, Equatable {
             failedHosts: hosts.filter { $0.error != nil }.count,
             packages: hosts.reduce(0) { $0 + $1.changes.filter { $0.kind == .installPackage }.count },
             files: hosts.reduce(0) { $0 + $1.changes.filter { $0.kind == .writeFile }.count },
-            services: hosts.reduce(0) { $0 + $1.changedServices.count })
+            services: hosts.reduce(0) { $0 + $1.changedServices.count },
+            firewallChains: hosts.reduce(0) { $0 + $1.changes.filter { $0.kind == .replaceFirewallChain }.count })
     }
 
     public var hasChanges: Bool { hosts.contains { !$0.changes.isEmpty } }
@@ -56,9 +57,12 @@ public struct PlanSummary: Sendable, Equatable, Codable {
     public var packages: Int
     public var files: Int
     public var services: Int
+    /// Hosts whose clusterctl chain (or its INPUT jump) is replaced.
+    public var firewallChains: Int
 
     /// The line the plan ends with.
     public var line: String {
-        "Plan: \(changedHosts) of \(hosts) hosts change; \(packages) packages, \(files) files, \(services) services."
+        "Plan: \(changedHosts) of \(hosts) hosts change; \(packages) packages, \(files) files, \(services) services, "
+            + "\(firewallChains) firewall chains."
     }
 }

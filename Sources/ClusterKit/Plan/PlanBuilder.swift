@@ -21,6 +21,12 @@ public actor ConnectionPool {
         return transport
     }
 
+    /// A new connection outside the pool, closed by the caller: the firewall step's proof that SSH still
+    /// works after its change (the pooled connection was opened before it).
+    public func freshConnection(to host: Host) async throws -> HostTransport {
+        try await connector(host)
+    }
+
     public func closeAll() async {
         for transport in open.values { await transport.close() }
         open = [:]
@@ -37,7 +43,9 @@ public struct PlanBuilder: Sendable {
 
     public var family: OSFamily { planner.family }
 
-    /// Hosts without roles are vantage points (verify uses them): nothing to converge, so no connection.
+    /// Hosts without roles are vantage points (verify uses them): nothing to converge, so no connection, and
+    /// their firewall is left as it is. Every host with a role gets clusterctl's chain, even if an overriding
+    /// template renders no rules for it (then the chain is empty: a template cannot silently stop managing).
     public func desiredStates(inventory: Inventory, renderings: [HostRendering],
                               limit: HostLimit? = nil) throws -> [DesiredState] {
         let selected = try limit.map { Set(try $0.select(inventory.hosts).map(\.name)) }

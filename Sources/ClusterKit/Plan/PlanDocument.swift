@@ -121,6 +121,8 @@ public struct PlanDocument: Sendable, Equatable, Codable {
                     guard isName(file.owner), isName(file.group) else { return "\(where_).file: bad owner or group" }
                     guard (0...0o7777).contains(file.mode) else { return "\(where_).file.mode: out of range" }
                 }
+                if let problem = change.firewall?.firstInvalidValue() { return "\(where_).\(problem)" }
+                if change.kind == .replaceFirewallChain, change.firewall == nil { return "\(where_): no firewall" }
             }
         }
         return nil

@@ -11,7 +11,7 @@ public struct Planner: Sendable {
     public var steps: [PlanStep]
     public var family: OSFamily
 
-    public static let defaultSteps: [PlanStep] = [PackagesStep(), FilesStep(), ServicesStep()]
+    public static let defaultSteps: [PlanStep] = [PackagesStep(), FilesStep(), ServicesStep(), FirewallStep()]
 
     public init(family: OSFamily = ELFamily(), steps: [PlanStep] = Planner.defaultSteps) {
         self.family = family
@@ -23,7 +23,8 @@ public struct Planner: Sendable {
         for step in steps {
             changes += step.changes(desired: desired, facts: facts, family: family, earlier: changes)
         }
-        return changes
+        // Listed in execution order (the firewall phase sits between enable and start/restart).
+        return ApplyPhase.allCases.flatMap { phase in changes.filter { $0.phase == phase } }
     }
 }
 

@@ -38,6 +38,14 @@ public enum PlanTextRenderer {
             return "    > start \(change.service ?? "?") (\(change.reason ?? ""))\n"
         case .restartService:
             return "    ↻ restart \(change.service ?? "?") (\(change.reason ?? ""))\n"
+        case .replaceFirewallChain:
+            guard let firewall = change.firewall else { return "" }
+            var text = "    ~ firewall chain \(firewall.chain) (\(change.reason ?? "changed"))\n"
+            for diffLine in firewall.diff.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
+                text += "        \(diffLine)\n"
+            }
+            if firewall.movesJump { text += "        INPUT: -I INPUT 1 -j \(firewall.chain) (first rule, once)\n" }
+            return text
         }
     }
 }

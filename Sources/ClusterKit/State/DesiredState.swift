@@ -7,7 +7,7 @@ public struct DesiredState: Sendable, Equatable {
     public var files: [DesiredFile]
     /// In start order.
     public var services: [String]
-    /// The CLUSTERCTL chain (consumed by the firewall step of issue 6; nil = not managed).
+    /// The CLUSTERCTL chain (`FirewallStep`); nil = the firewall is not managed (no iptables facts either).
     public var firewall: FirewallRuleSet?
 
     public init(host: Host, repositoryPackages: [String], packages: [String], files: [DesiredFile],
@@ -20,8 +20,9 @@ public struct DesiredState: Sendable, Equatable {
         self.firewall = firewall
     }
 
-    /// `manageFirewall` stays false until the firewall step exists, so facts do not depend on iptables yet.
-    public init(rendering: HostRendering, inventory: Inventory, family: OSFamily, manageFirewall: Bool = false) {
+    /// `manageFirewall`: every host with a role gets its chain (`PlanBuilder` decides); false leaves iptables
+    /// alone and out of the facts.
+    public init(rendering: HostRendering, inventory: Inventory, family: OSFamily, manageFirewall: Bool = true) {
         let roles = rendering.host.roles
         var files = rendering.managedFiles.map {
             DesiredFile(path: $0.path, content: .whole($0), restarts: family.service(restartedBy: $0.path))

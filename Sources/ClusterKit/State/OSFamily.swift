@@ -24,6 +24,8 @@ public protocol OSFamily: Sendable {
     func enableCommand(_ service: String) -> String
     func startCommand(_ service: String) -> String
     func restartCommand(_ service: String) -> String
+    /// Saves the running iptables rules where the OS restores them from at boot and on service restart.
+    var firewallPersistCommand: String { get }
 }
 
 /// CentOS/RHEL 5 (and the test cluster's EL5 profile): yum, rpm, chkconfig, SysV `service`.
@@ -77,4 +79,7 @@ public struct ELFamily: OSFamily {
     public func enableCommand(_ service: String) -> String { "chkconfig " + ShellQuote.quote(service) + " on" }
     public func startCommand(_ service: String) -> String { "service " + ShellQuote.quote(service) + " start" }
     public func restartCommand(_ service: String) -> String { "service " + ShellQuote.quote(service) + " restart" }
+    /// EL's init script writes `iptables-save` to /etc/sysconfig/iptables, which `service iptables start`
+    /// (at boot, on restart) restores.
+    public var firewallPersistCommand: String { "service iptables save" }
 }

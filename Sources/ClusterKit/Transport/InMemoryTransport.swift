@@ -33,6 +33,22 @@ public actor InMemoryTransport: HostTransport {
     /// Yields this many times before each command: a slow host, to expose missing cross-host ordering.
     public var yieldsBeforeCommands = 0
 
+    // The firewall (FirewallScripts): the filter table, the rollback the apply script arms, what was saved.
+    public var filterTable = SimulatedFilterTable()
+    /// The table the armed rollback would restore; nil when no rollback is armed.
+    public private(set) var armedRollback: SimulatedFilterTable?
+    /// What `service iptables save` stored (/etc/sysconfig/iptables).
+    public private(set) var savedFirewall: String?
+    /// The status file of the last change (0 applied, 1 refused); nil before any.
+    public private(set) var firewallChangeStatus: Int?
+    /// How many check scripts find the change not run yet (a slow host).
+    public var checksBeforeTheChangeRuns = 0
+    /// The rollback ran: the sleeping process on a host whose SSH the change cut.
+    public func fireRollback() {
+        if let previous = armedRollback { filterTable = previous }
+        armedRollback = nil
+    }
+
     public init() {}
 
     public func configure(_ body: @Sendable (isolated InMemoryTransport) -> Void) { body(self) }
@@ -48,6 +64,7 @@ public actor InMemoryTransport: HostTransport {
         if command == FactsGatherer.command {
             return CommandResult(stdout: factsReport(script: String(decoding: stdin, as: UTF8.self)))
         }
+        if let result = firewallCommand(command, stdin: stdin) { return result }
         if command.hasPrefix("{ ") { return commitFile(command.split(separator: " ").map { unquote(String($0)) }) }
         var last = CommandResult()
         for part in command.components(separatedBy: " && ") {
@@ -91,7 +108,52 @@ public actor InMemoryTransport: HostTransport {
                 }
             }
         }
+        if script.contains("echo begin-iptables") {
+            out += "begin-iptables\n" + hex(Array(filterTable.save.utf8)) + "end-iptables\n"
+        }
         return Array((out + "end-facts\n").utf8)
+    }
+
+    private func hex(_ bytes: [UInt8]) -> String {
+        stride(from: 0, to: bytes.count, by: 16).map { chunk in
+            bytes[chunk..<min(chunk + 16, bytes.count)].map { " " + ($0 < 16 ? "0" : "") + String($0, radix: 16) }
+                .joined() + "\n"
+        }.joined()
+    }
+
+    /// The apply script (snapshot, arm, and the change, which a real host runs a second later), the check
+    /// script run over a new connection (report, disarm) and the save.
+    private func firewallCommand(_ command: String, stdin: [UInt8]) -> CommandResult? {
+        if command.contains(FirewallScripts.armedMarker) {
+            if armedRollback != nil {
+                return CommandResult(stderr: Array("a firewall rollback ... is still pending\n".utf8),
+                                     exitStatus: FirewallScripts.Exit.pendingRollback.rawValue)
+            }
+            armedRollback = filterTable
+            firewallChangeStatus = filterTable.restore(String(decoding: stdin, as: UTF8.self), noflush: true) ? 0 : 1
+            if firewallChangeStatus == 1 { armedRollback = nil }
+            return CommandResult(stdout: Array("\(FirewallScripts.armedMarker) 4242\n".utf8))
+        }
+        if command == FirewallScripts.checkScript {
+            if checksBeforeTheChangeRuns > 0 {
+                checksBeforeTheChangeRuns -= 1
+                return CommandResult(exitStatus: FirewallScripts.Exit.changeNotYetRun.rawValue)
+            }
+            guard let status = firewallChangeStatus else {
+                return CommandResult(exitStatus: FirewallScripts.Exit.changeNotYetRun.rawValue)
+            }
+            if status == 0 {
+                guard armedRollback != nil else { return CommandResult(exitStatus: FirewallScripts.Exit.rollbackRan.rawValue) }
+                armedRollback = nil
+            }
+            return CommandResult(stdout: Array("\(FirewallScripts.statusMarker) \(status)\n\(filterTable.save)".utf8),
+                                 stderr: status == 0 ? [] : Array("iptables-restore: line 3 failed\n".utf8))
+        }
+        if command == ELFamily().firewallPersistCommand {
+            savedFirewall = filterTable.save
+            return CommandResult()
+        }
+        return nil
     }
 
     private func word(after prefix: String, in line: String) -> String? {

@@ -85,7 +85,7 @@ struct EngineFixture {
     }
 
     func apply(_ plan: Plan, checkFingerprints: Bool = false, parallel: Int = 4) async -> ApplyRecap {
-        await ClusterApplier(family: ELFamily(), parallel: parallel).apply(plan, pool: pool,
+        await ClusterApplier(family: ELFamily(), parallel: parallel, firewallTiming: .immediate).apply(plan, pool: pool,
                                                                            checkFingerprints: checkFingerprints)
     }
 

@@ -1,0 +1,152 @@
+/// Opens a second, new connection to the host being applied (`ConnectionPool.freshConnection`): the only
+/// proof that a firewall change left SSH working is a connection made after it.
+public typealias Reconnector = @Sendable () async throws -> HostTransport
+
+/// How long the applier waits for the change the host runs detached (`FirewallScripts`).
+public struct FirewallTiming: Sendable {
+    /// Before the first new connection: the change runs `FirewallScripts.changeDelaySeconds` after arming.
+    public var settle: Duration
+    /// Before another new connection when the change had not run yet.
+    public var retry: Duration
+
+    public init(settle: Duration, retry: Duration) {
+        self.settle = settle
+        self.retry = retry
+    }
+
+    public static let standard = FirewallTiming(settle: .seconds(FirewallScripts.changeDelaySeconds + 1), retry: .seconds(1))
+    /// For in-memory hosts, which run the change at once.
+    public static let immediate = FirewallTiming(settle: .zero, retry: .zero)
+}
+
+/// Applies a `replace-firewall-chain` change with lock-out protection:
+/// 1. over the run's connection, `FirewallScripts.applyScript`: snapshot, arm the rollback on the host,
+///    schedule the change (one `iptables-restore --noflush`, atomic) and return;
+/// 2. over a new connection made after the change: read its result, disarm the rollback, persist the OS way
+///    (`OSFamily.firewallPersistCommand`).
+/// When no new connection works the host is reported failed and nothing is persisted: the rollback restores
+/// the previous rules by itself within `rollbackSeconds`.
+public struct FirewallApplier: Sendable {
+    public var family: OSFamily
+    public var rollbackSeconds: Int
+    public var timing: FirewallTiming
+
+    public init(family: OSFamily, rollbackSeconds: Int, timing: FirewallTiming = .standard) {
+        self.family = family
+        self.rollbackSeconds = rollbackSeconds
+        self.timing = timing
+    }
+
+    public func apply(_ change: FirewallChange, transport: HostTransport, reconnect: Reconnector?) async throws {
+        let step = "firewall \(change.chain)"
+        func fail(_ message: String) -> ApplyError { ApplyError(step: step, message: message) }
+        let restoresWithin = "the host restores its previous rules within \(rollbackSeconds) s; nothing was saved"
+        guard let reconnect else { throw fail("no way to open a new connection to check SSH after the change; rules not changed") }
+
+        let armed: CommandResult
+        do {
+            armed = try await transport.run(FirewallScripts.applyScript(rollbackSeconds: rollbackSeconds),
+                                            stdin: Array(FirewallScripts.restoreInput(change).utf8))
+        } catch {
+            throw fail("connection lost while arming the change (\(error)); if it was armed, \(restoresWithin)")
+        }
+        guard armed.succeeded, armed.stdoutText.contains(FirewallScripts.armedMarker + " ") else {
+            throw fail(describeArmFailure(armed))
+        }
+
+        // New connections until one is made after the change ran, all before the rollback fires (1 s margin).
+        let clock = ContinuousClock(), deadline = clock.now + .seconds(rollbackSeconds) - .seconds(1)
+        try await Task.sleep(for: timing.settle)
+        while true {
+            let fresh: HostTransport
+            do {
+                guard let made = try await ReconnectRace.connect(reconnect, before: deadline) else {
+                    throw fail("firewall change cut SSH (no new connection within \(rollbackSeconds - 1) s); \(restoresWithin)")
+                }
+                fresh = made
+            } catch let error as ApplyError {
+                throw error
+            } catch {
+                throw fail("firewall change cut SSH (a new connection failed: \(error)); \(restoresWithin)")
+            }
+            let checked: CommandResult
+            do {
+                checked = try await fresh.run(FirewallScripts.checkScript)
+            } catch {
+                await fresh.close()
+                throw fail("firewall change cut SSH (a new connection could not run a command: \(error)); \(restoresWithin)")
+            }
+            if checked.exitStatus == FirewallScripts.Exit.changeNotYetRun.rawValue, clock.now < deadline {
+                await fresh.close()
+                try await Task.sleep(for: timing.retry)
+                continue
+            }
+            do {
+                let table = try result(of: checked, fail: fail)
+                try await ApplyCommand.run(family.firewallPersistCommand, on: fresh, step: "\(step): save the rules")
+                await fresh.close()
+                try verify(change, applied: table, fail: fail)
+                return
+            } catch {
+                await fresh.close()
+                throw error
+            }
+        }
+    }
+
+    /// The table after the change, from the check script's report (which has disarmed the rollback).
+    private func result(of checked: CommandResult, fail: (String) -> ApplyError) throws -> FilterTable {
+        switch FirewallScripts.Exit(rawValue: checked.exitStatus) {
+        case .rollbackRan?:
+            throw fail("the rollback restored the previous rules before it could be disarmed "
+                       + "(checking SSH took longer than \(rollbackSeconds) s); nothing was saved")
+        case .changeNotYetRun?:
+            throw fail("the change had not run on the host within \(rollbackSeconds) s; once the rollback is due it "
+                       + "no longer runs; nothing was saved")
+        default:
+            break
+        }
+        guard checked.succeeded, let report = FirewallScripts.parseCheckOutput(checked.stdoutText) else {
+            throw fail("checking the change failed: \(Self.describe(checked)); "
+                       + "the host restores its previous rules within \(rollbackSeconds) s")
+        }
+        guard report.applied else {
+            let why = checked.stderrText.split(separator: "\n").suffix(3).joined(separator: " / ")
+            throw fail("iptables-restore refused the rules; rules not changed" + (why.isEmpty ? "" : ": " + why))
+        }
+        return report.table
+    }
+
+    /// The rules are in place and saved; if iptables-save prints them differently from the template, every
+    /// later plan would show a change: say which rule to rewrite.
+    private func verify(_ change: FirewallChange, applied table: FilterTable, fail: (String) -> ApplyError) throws {
+        let actual = table.rules(of: change.chain)
+        if actual != change.rules {
+            let differing = zip(change.rules, actual).first { $0 != $1 }
+                .map { "template has \"\($0.0)\", iptables-save prints \"\($0.1)\"" }
+                ?? "template has \(change.rules.count) rules, iptables-save prints \(actual.count)"
+            throw fail("rules applied and saved, but not in iptables-save form, so every plan would show a change: "
+                       + differing)
+        }
+        guard table.inputJumpPositions(to: change.chain) == [1] else {
+            throw fail("after the change the INPUT jump to \(change.chain) is not the single first rule of INPUT")
+        }
+    }
+
+    private func describeArmFailure(_ result: CommandResult) -> String {
+        let what: String
+        switch FirewallScripts.Exit(rawValue: result.exitStatus) {
+        case .pendingRollback?: what = "rules not changed"
+        case .snapshotFailed?: what = "could not save the current rules; rules not changed"
+        case .armFailed?: what = "could not arm the rollback; rules not changed"
+        default: what = "arming the change failed; rules not changed"
+        }
+        return what + ": " + Self.describe(result)
+    }
+
+    static func describe(_ result: CommandResult) -> String {
+        let output = (result.stderrText + result.stdoutText).split(separator: "\n").suffix(3).joined(separator: " / ")
+        let status = result.exitSignal.map { "killed by signal \($0)" } ?? "exit status \(result.exitStatus)"
+        return status + (output.isEmpty ? "" : ": " + output)
+    }
+}

@@ -1,0 +1,117 @@
+/// The shell scripts and the `iptables-restore` input of the firewall step. POSIX sh and EL5-era tools only
+/// (iptables 1.3.5: no `-C`, no `-w`; `iptables-restore --noflush`, `-D`/`-I` in restore input work).
+///
+/// Lock-out protection lives on the host, so it works even when the change kills the SSH connection:
+/// `applyScript` snapshots the filter table, arms a detached rollback (`sleep N`, then restore the snapshot)
+/// and schedules the change itself, detached, a moment later — after the script has returned, because a rule
+/// that drops SSH also drops the packets of the connection that made it, and its answer would never arrive.
+/// `checkScript`, run over a *new* connection, reports the change and disarms the rollback. The marker file
+/// decides the race between the two: the rollback `mv`s it away before restoring, the disarm `rm`s it;
+/// exactly one of them succeeds.
+public enum FirewallScripts {
+    public static let stateDirectory = "/var/lib/clusterctl"
+    /// `iptables-save -t filter` from just before the change: what the rollback restores.
+    public static let snapshotPath = stateDirectory + "/firewall-previous.rules"
+    /// The `restoreInput` of the change.
+    public static let nextPath = stateDirectory + "/firewall-next.rules"
+    /// Written by the change once it ran: `0` (applied) or `1` (iptables-restore refused it).
+    public static let statusPath = stateDirectory + "/firewall-change.status"
+    /// `iptables-save -t filter` right after the change, and iptables-restore's complaints.
+    public static let afterPath = stateDirectory + "/firewall-after.rules"
+    public static let errorPath = stateDirectory + "/firewall-restore.err"
+    /// Exists (holding the rollback's pid) while a rollback is armed.
+    public static let markerPath = stateDirectory + "/firewall-rollback.armed"
+    /// One line per rollback that fired.
+    public static let logPath = stateDirectory + "/firewall-rollback.log"
+
+    public static let armedMarker = "clusterctl-firewall-armed"
+    public static let statusMarker = "clusterctl-firewall-status"
+    /// Seconds between the apply script's return and the change.
+    public static let changeDelaySeconds = 1
+
+    /// Exit statuses of `applyScript` (nothing was changed) and of `checkScript`.
+    public enum Exit: Int32 {
+        case pendingRollback = 11, snapshotFailed = 12, armFailed = 13
+        /// checkScript: the rollback already restored the previous rules.
+        case rollbackRan = 20
+        /// checkScript: the change has not run yet, so this connection may predate it and proves nothing.
+        case changeNotYetRun = 30
+    }
+
+    /// The `iptables-restore --noflush` input: declaring our chain creates it or (existing) flushes just it,
+    /// then its rules; the INPUT jump is (re)placed first only when it is not already the single rule 1.
+    /// One COMMIT: the kernel sees the whole change or none of it. Other chains and tables are not named.
+    public static func restoreInput(_ change: FirewallChange) -> String {
+        var lines = ["*filter", ":\(change.chain) - [0:0]"]
+        lines += change.rules
+        if change.movesJump {
+            // Each -D removes the first plain jump; one per jump seen in the facts (a stale saved plan is
+            // refused by its fingerprint, so the count is the host's).
+            lines += change.inputJumps.map { _ in "-D INPUT -j \(change.chain)" }
+            lines.append("-I INPUT 1 -j \(change.chain)")
+        }
+        lines.append("COMMIT")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private static func q(_ path: String) -> String { ShellQuote.quote(path) }
+
+    /// Run with `restoreInput` on stdin. Prints `armedMarker PID` and returns; the change runs
+    /// `changeDelaySeconds` later. Exits with an `Exit` code, having changed nothing, when it cannot arm.
+    public static func applyScript(rollbackSeconds: Int) -> String {
+        let marker = q(markerPath)
+        let rollback = "sleep \(rollbackSeconds); mv -f \(marker) \(marker).fired 2>/dev/null || exit 0; "
+            + "iptables-restore < \(q(snapshotPath)); echo \"$(date) restored the rules from before an apply\" >> \(q(logPath))"
+        // $0 is the rollback's pid: a refused change disarms it at once (nothing changed). No marker = the
+        // rollback already ran (the change was too late to be checked): then the change must not run at all.
+        let change = "sleep \(changeDelaySeconds); [ -f \(marker) ] || exit 0; "
+            + "if iptables-restore --noflush < \(q(nextPath)) 2> \(q(errorPath)); then s=0; else s=1; rm -f \(marker); kill \"$0\"; fi; "
+            + "iptables-save -t filter > \(q(afterPath)); echo $s > \(q(statusPath)).new; mv -f \(q(statusPath)).new \(q(statusPath))"
+        return """
+        umask 077
+        mkdir -p \(q(stateDirectory)) || exit \(Exit.snapshotFailed.rawValue)
+        if [ -f \(marker) ] && kill -0 "$(cat \(marker))" 2>/dev/null; then
+          echo "a firewall rollback of an earlier apply is still pending (pid $(cat \(marker))); try again after it ran" >&2
+          exit \(Exit.pendingRollback.rawValue)
+        fi
+        rm -f \(q(statusPath)) \(q(afterPath)) \(q(errorPath))
+        cat > \(q(nextPath)) || exit \(Exit.snapshotFailed.rawValue)
+        iptables-save -t filter > \(q(snapshotPath)) || { echo 'iptables-save failed' >&2; exit \(Exit.snapshotFailed.rawValue); }
+        if ! grep -q '^[*]filter' \(q(snapshotPath)); then
+          printf '*filter\\n:INPUT ACCEPT [0:0]\\n:FORWARD ACCEPT [0:0]\\n:OUTPUT ACCEPT [0:0]\\nCOMMIT\\n' > \(q(snapshotPath))
+        fi
+        nohup sh -c \(q(rollback)) </dev/null >/dev/null 2>&1 &
+        rollback=$!
+        echo "$rollback" > \(marker).new && mv -f \(marker).new \(marker) || { kill "$rollback"; exit \(Exit.armFailed.rawValue); }
+        nohup sh -c \(q(change)) "$rollback" </dev/null >/dev/null 2>&1 &
+        echo "\(armedMarker) $rollback"
+        """
+    }
+
+    /// Run over a new connection. Exit 0: prints `statusMarker S` and the table after the change, and (S = 0)
+    /// has disarmed the rollback; iptables-restore's complaints on stderr. Otherwise an `Exit` code.
+    public static let checkScript: String = {
+        let marker = q(markerPath)
+        return """
+        [ -f \(q(statusPath)) ] || exit \(Exit.changeNotYetRun.rawValue)
+        s=$(cat \(q(statusPath)))
+        if [ "$s" = 0 ]; then
+          pid=$(cat \(marker) 2>/dev/null) && rm \(marker) 2>/dev/null || exit \(Exit.rollbackRan.rawValue)
+          kill "$pid" 2>/dev/null
+        fi
+        cat \(q(errorPath)) >&2 2>/dev/null
+        echo "\(statusMarker) $s"
+        cat \(q(afterPath))
+        """
+    }()
+
+    /// Reads the status and the filter table the check script printed.
+    static func parseCheckOutput(_ output: String) -> (applied: Bool, table: FilterTable)? {
+        var lines = output.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let index = lines.firstIndex(where: { $0.hasPrefix(statusMarker + " ") }) else { return nil }
+        let status = lines[index].dropFirst(statusMarker.count + 1)
+        guard status == "0" || status == "1" else { return nil }
+        lines.removeSubrange(...index)
+        return (status == "0", FilterTable.parse(lines.joined(separator: "\n")))
+    }
+}

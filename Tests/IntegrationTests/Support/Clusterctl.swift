@@ -12,6 +12,7 @@ func clusterctl(_ arguments: [String], timeout: Double = 600) async throws -> Pr
 
 extension TestCluster {
     /// Runs `command` on `host` over SSH and returns stdout; the command must succeed.
+    @discardableResult
     func run(_ host: String, _ command: String) async throws -> String {
         let output = try await ssh(host, command)
         try #require(output.status == 0, "\(host): \(command): \(output.stderr)")

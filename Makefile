@@ -20,9 +20,11 @@ demo:
 demo-down:
 	Tests/Cluster/testcluster down --state $${DEMO_STATE:-/tmp/clusterctl-demo}
 
+# --no-parallel: one suite at a time. The integration suites share one namespace cluster (a machine-wide lock)
+# and time SSH reconnects against a firewall rollback; on 2 cores, parallel suites starve them.
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test
+	$(SWIFT) test --no-parallel
 
 clean:
 	rm -rf .build render-out

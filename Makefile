@@ -22,7 +22,9 @@ demo-down:
 
 # --no-parallel: one suite at a time. The integration suites share one namespace cluster (a machine-wide lock)
 # and time SSH reconnects against a firewall rollback; on 2 cores, parallel suites starve them.
+# scripts/release-smoke runs first so that swift test's summary is the last thing printed.
 test: deps
+	scripts/release-smoke
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --no-parallel
 

@@ -5,23 +5,22 @@ struct HostConnections: Sendable {
         var reason: String
     }
 
+    /// How many hosts verify talks to at once (each is one SSH connection and one thread).
+    static let parallelism = 64
+
     let transports: [String: any HostTransport]
     let failures: [Failure]
 
     static func open(_ hosts: [Host], connect: @escaping Verifier.Connect) async -> HostConnections {
+        let results = await BoundedParallel.map(hosts, limit: parallelism) { host -> Result<any HostTransport, any Error> in
+            do { return .success(try await connect(host)) } catch { return .failure(error) }
+        }
         var transports: [String: any HostTransport] = [:]
         var failures: [Failure] = []
-        await withTaskGroup(of: (String, Result<any HostTransport, any Error>).self) { group in
-            for host in hosts {
-                group.addTask {
-                    do { return (host.name, .success(try await connect(host))) } catch { return (host.name, .failure(error)) }
-                }
-            }
-            for await (name, result) in group {
-                switch result {
-                case .success(let t): transports[name] = t
-                case .failure(let e): failures.append(Failure(host: name, reason: "\(e)"))
-                }
+        for (host, result) in zip(hosts, results) {
+            switch result {
+            case .success(let transport): transports[host.name] = transport
+            case .failure(let error): failures.append(Failure(host: host.name, reason: "\(error)"))
             }
         }
         return HostConnections(transports: transports, failures: failures.sorted { $0.host < $1.host })
@@ -31,20 +30,13 @@ struct HostConnections: Sendable {
     /// A command that throws becomes a failed check naming the host, instead of ending the run.
     func forEach(_ hosts: [Host],
                  _ body: @escaping @Sendable (Host, any HostTransport) async throws -> [VerifyCheck]) async -> [VerifyCheck] {
-        var byHost: [String: [VerifyCheck]] = [:]
-        await withTaskGroup(of: (String, [VerifyCheck]).self) { group in
-            for host in hosts {
-                guard let transport = transports[host.name] else { continue }
-                group.addTask {
-                    do { return (host.name, try await body(host, transport)) } catch {
-                        return (host.name, [VerifyCheck(host: host.name, check: "exec", passed: false,
-                                                        detail: "command failed: \(error)")])
-                    }
-                }
+        let connected = hosts.compactMap { host in transports[host.name].map { (host, $0) } }
+        let checks = await BoundedParallel.map(connected, limit: Self.parallelism) { host, transport in
+            do { return try await body(host, transport) } catch {
+                return [VerifyCheck(host: host.name, check: "exec", passed: false, detail: "command failed: \(error)")]
             }
-            for await (name, checks) in group { byHost[name] = checks }
         }
-        return hosts.flatMap { byHost[$0.name] ?? [] }
+        return checks.flatMap { $0 }
     }
 
     func closeAll() async {

@@ -156,6 +156,25 @@ import Testing
         }
     }
 
+    @Test func oneProcessReadsManySessionsIncludingMissingOnes() async throws {
+        try await withStack { stack in
+            try await stack.startMemcached()
+            try await stack.waitForPort(stack.memcachedPort)
+            for id in ["cctverifya1", "cctverifyc3"] {
+                let wrote = try await LocalShellTransport().run(
+                    "/bin/sh -s", stdin: Array(RemoteProbes.sessionWrite(phpIni: stack.phpIni, id: id, value: "v-\(id)").utf8))
+                #expect(wrote.stdoutText.contains("WROTE"), "\(wrote.stdoutText)")
+            }
+            let script = RemoteProbes.sessionRead(phpIni: stack.phpIni, ids: ["cctverifya1", "cctverifyb2", "cctverifyc3"])
+            #expect(script.components(separatedBy: "php -c").count == 2, "one PHP process for all ids")
+            let out = try await LocalShellTransport().run("/bin/sh -s", stdin: Array(script.utf8)).stdoutText
+            #expect(ProbeOutput.field("READ cctverifya1", in: out) == "v-cctverifya1", "\(out)")
+            #expect(ProbeOutput.field("READ cctverifyb2", in: out) == "", "\(out)")
+            #expect(ProbeOutput.field("READ cctverifyc3", in: out) == "v-cctverifyc3", "\(out)")
+            #expect(!out.contains("Warning"), "\(out)")
+        }
+    }
+
     @Test func parsesProbeReports() {
         let out = "BEGIN 10.0.0.5 11211\nR STAT version 1.4.5\nR END\nOK\nBEGIN 10.0.0.6 11211\nFAIL Connection refused\n"
             + "BEGIN 10.0.0.7 11211\nNOCLIENT\n"

@@ -62,16 +62,18 @@ enum RemoteProbes {
         return "php -c \(ShellQuote.quote(phpIni)) -r \(ShellQuote.quote(php)) -- \(ShellQuote.quote(id)) \(ShellQuote.quote(value)) 2>&1\n"
     }
 
-    /// For each session id prints `READ id value` (empty value when the session is unknown).
+    /// For each session id prints `READ id value` (empty value when the session is unknown), all in one PHP
+    /// process: a reader reads every other web host's session, so one process per id would make verify
+    /// quadratic in PHP start-ups. Output is buffered because PHP refuses to switch session ids once anything
+    /// was printed ("headers already sent"), even on the command line.
     static func sessionRead(phpIni: String, ids: [String]) -> String {
         let php = """
-            session_id($argv[1]); @session_start(); \
-            echo "READ ".$argv[1]." ".(isset($_SESSION["clusterctl_verify"])?$_SESSION["clusterctl_verify"]:"")."\\n"; \
-            session_write_close();
+            ob_start(); for($i=1;$i<count($argv);$i++){ $_SESSION=array(); session_id($argv[$i]); @session_start(); \
+            echo "READ ".$argv[$i]." ".(isset($_SESSION["clusterctl_verify"])?$_SESSION["clusterctl_verify"]:"")."\\n"; \
+            session_write_close(); } ob_end_flush();
             """
-        return ids.map {
-            "php -c \(ShellQuote.quote(phpIni)) -r \(ShellQuote.quote(php)) -- \(ShellQuote.quote($0)) 2>&1\n"
-        }.joined()
+        return "php -c \(ShellQuote.quote(phpIni)) -r \(ShellQuote.quote(php)) -- "
+            + ids.map(ShellQuote.quote).joined(separator: " ") + " 2>&1\n"
     }
 
     /// Destroys the given sessions (verify leaves nothing behind in memcached).

@@ -74,6 +74,29 @@ struct SessionSharingCheck: Sendable {
         var description: String { message.isEmpty ? "no answer" : message }
     }
 
+    /// Sets a value through `writer`'s test page and reads it through `reader`'s, then destroys the session.
+    private func httpPair(writer: Host, reader: Host) async -> VerifyCheck? {
+        guard let wt = sessions.transports[writer.name], let rt = sessions.transports[reader.name] else { return nil }
+        let id = sessionID("http", writer)
+        let value = "\(verifier.token)-\(writer.name)"
+        let check: VerifyCheck
+        do {
+            _ = try await httpGet(wt, url(writer, "?set=\(value)"), id)
+            let body = try await httpGet(rt, url(reader, ""), id)
+            let ok = body == "VALUE \(value)"
+            check = VerifyCheck(
+                host: reader.name, check: "http.session-shared", passed: ok,
+                detail: ok ? "over HTTP reads the session set on \(writer.name) (value \(value))"
+                    : "over HTTP does not see the session set on \(writer.name): got \"\(body)\"")
+        } catch {
+            check = VerifyCheck(host: writer.name, check: "http.session-shared", passed: false,
+                                detail: "HTTP test page on port \(verifier.paths.webPort) does not answer: \(error)")
+        }
+        // Awaited before the pages are removed and the connections closed: verify leaves no session behind.
+        _ = try? await httpGet(wt, url(writer, "?destroy=1"), id)
+        return check
+    }
+
     /// Sets a value through the test page on each web host and reads it through the next one (a ring).
     private func httpSharing(_ webs: [Host]) async -> [VerifyCheck] {
         let page = Array(RemoteProbes.sessionTestPage.utf8)
@@ -82,25 +105,11 @@ struct SessionSharingCheck: Sendable {
             try await transport.upload(page, to: pagePath, mode: 0o644)
             return []
         }
-        for (index, writer) in webs.enumerated() {
-            let reader = webs[(index + 1) % webs.count]
-            guard let wt = sessions.transports[writer.name], let rt = sessions.transports[reader.name] else { continue }
-            let id = sessionID("http", writer)
-            let value = "\(verifier.token)-\(writer.name)"
-            do {
-                _ = try await httpGet(wt, url(writer, "?set=\(value)"), id)
-                let body = try await httpGet(rt, url(reader, ""), id)
-                let ok = body == "VALUE \(value)"
-                checks.append(VerifyCheck(
-                    host: reader.name, check: "http.session-shared", passed: ok,
-                    detail: ok ? "over HTTP reads the session set on \(writer.name) (value \(value))"
-                        : "over HTTP does not see the session set on \(writer.name): got \"\(body)\""))
-            } catch {
-                checks.append(VerifyCheck(host: writer.name, check: "http.session-shared", passed: false,
-                                          detail: "HTTP test page on port \(verifier.paths.webPort) does not answer: \(error)"))
-            }
-            _ = try? await httpGet(wt, url(writer, "?destroy=1"), id)
-        }
+        // Each pair uses its own session id, so the pairs run in parallel.
+        let pairs = webs.enumerated().map { (writer: $0.element, reader: webs[($0.offset + 1) % webs.count]) }
+        checks += await BoundedParallel.map(pairs, limit: HostConnections.parallelism) { pair in
+            await httpPair(writer: pair.writer, reader: pair.reader)
+        }.compactMap { $0 }
         _ = await sessions.forEach(webs) { _, transport in
             _ = try await transport.run("rm -f \(ShellQuote.quote(pagePath))")
             return []

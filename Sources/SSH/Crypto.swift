@@ -42,6 +42,11 @@ enum Base64 {
 }
 
 /// OpenSSH's fingerprint format: "SHA256:" and the unpadded base64 of the SHA-256 of the key blob.
+/// SHA-256 of `data` (libcrypto), for callers that need a digest without a crypto package of their own.
+public func sha256Digest(_ data: [UInt8]) -> [UInt8] {
+    Crypto.sha256(data)
+}
+
 public func sha256Fingerprint(ofKeyBlob blob: [UInt8]) -> String {
     var encoded = Base64.encode(Crypto.sha256(blob))
     while encoded.hasSuffix("=") { encoded.removeLast() }

@@ -15,8 +15,9 @@ public final class SSHHostTransport: HostTransport {
                                commandTimeout: Double = 600) async throws -> SSHHostTransport {
         let config = SSHClientConfig(
             host: host.address, port: host.ssh.port, user: host.ssh.user,
-            identityFiles: host.ssh.identityFile.map { [expandTilde($0)] } ?? [],
-            knownHostsFile: expandTilde(host.ssh.knownHostsFile ?? "~/.ssh/known_hosts"),
+            // The SSH module expands a leading "~/" in both paths.
+            identityFiles: host.ssh.identityFile.map { [$0] } ?? [],
+            knownHostsFile: host.ssh.knownHostsFile ?? "~/.ssh/known_hosts",
             hostKeyPolicy: .strict, connectTimeout: connectTimeout, commandTimeout: commandTimeout)
         return SSHHostTransport(connection: try await SSHConnection.connect(config))
     }
@@ -33,11 +34,5 @@ public final class SSHHostTransport: HostTransport {
 
     public func close() async {
         await connection.close()
-    }
-
-    static func expandTilde(_ path: String) -> String {
-        guard path == "~" || path.hasPrefix("~/") else { return path }
-        let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
-        return home + path.dropFirst()
     }
 }

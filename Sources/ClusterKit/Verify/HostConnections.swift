@@ -1,4 +1,5 @@
-/// One open transport per reachable host for a whole verify run, opened in parallel.
+/// One open transport per reachable host for a whole verify run (a `ConnectionPool`, opened in parallel
+/// up front), with the hosts that could not be reached.
 struct HostConnections: Sendable {
     struct Failure: Sendable {
         var host: String
@@ -8,12 +9,15 @@ struct HostConnections: Sendable {
     /// How many hosts verify talks to at once (each is one SSH connection and one thread).
     static let parallelism = 64
 
+    private let pool: ConnectionPool
+    /// The pool's connections, looked up synchronously by host name.
     let transports: [String: any HostTransport]
     let failures: [Failure]
 
-    static func open(_ hosts: [Host], connect: @escaping Verifier.Connect) async -> HostConnections {
+    static func open(_ hosts: [Host], connect: @escaping HostConnector) async -> HostConnections {
+        let pool = ConnectionPool(connector: connect)
         let results = await BoundedParallel.map(hosts, limit: parallelism) { host -> Result<any HostTransport, any Error> in
-            do { return .success(try await connect(host)) } catch { return .failure(error) }
+            do { return .success(try await pool.transport(for: host)) } catch { return .failure(error) }
         }
         var transports: [String: any HostTransport] = [:]
         var failures: [Failure] = []
@@ -23,7 +27,7 @@ struct HostConnections: Sendable {
             case .failure(let error): failures.append(Failure(host: host.name, reason: "\(error)"))
             }
         }
-        return HostConnections(transports: transports, failures: failures.sorted { $0.host < $1.host })
+        return HostConnections(pool: pool, transports: transports, failures: failures.sorted { $0.host < $1.host })
     }
 
     /// Runs `body` for every given host that is connected, in parallel; results in the hosts' order.
@@ -40,6 +44,6 @@ struct HostConnections: Sendable {
     }
 
     func closeAll() async {
-        for transport in transports.values { await transport.close() }
+        await pool.closeAll()
     }
 }

@@ -5,8 +5,6 @@
 /// with the expected session settings, and a session written on each web host is read on every other one, from
 /// the CLI and over HTTP. Everything verify creates (sessions, test pages) is removed afterwards.
 public struct Verifier: Sendable {
-    public typealias Connect = @Sendable (Host) async throws -> any HostTransport
-
     /// What PHP must report on a web host (`ini_get` values, i.e. without the ini file's quotes).
     public struct ExpectedSession: Sendable, Equatable {
         public var handler: String
@@ -29,12 +27,12 @@ public struct Verifier: Sendable {
     let inventory: Inventory
     let expected: ExpectedSession
     let paths: Paths
-    let connect: Connect
+    let connect: HostConnector
     /// Distinguishes this run's sessions and pages from any other run's.
     let token: String
 
     public init(inventory: Inventory, expected: ExpectedSession, paths: Paths = Paths(),
-                token: String = Verifier.randomToken(), connect: @escaping Connect) {
+                token: String = Verifier.randomToken(), connect: @escaping HostConnector) {
         self.inventory = inventory
         self.expected = expected
         self.paths = paths

@@ -46,12 +46,10 @@ struct ApplyCommand: AsyncParsableCommand {
         }
         let pool = PlanningOptions.sshPool()
         let plan: Plan
-        let family: OSFamily
         if let savedPlan {
-            (plan, family) = try loadSavedPlan(savedPlan)
+            plan = try loadSavedPlan(savedPlan)
         } else {
             plan = try await planning.makePlan(inventoryOption: inventoryOption, pool: pool)
-            family = ELFamily()
         }
         print(PlanTextRenderer.render(plan), terminator: "")
         let needsConfirmation = plan.hasChanges || plan.summary.failedHosts > 0
@@ -64,7 +62,7 @@ struct ApplyCommand: AsyncParsableCommand {
             }
         }
         print("")
-        let recap = await ClusterApplier(family: family, parallel: planning.parallel,
+        let recap = await ClusterApplier(parallel: planning.parallel,
                                          firewallRollbackSeconds: firewallRollbackSeconds)
             .apply(plan, pool: pool, checkFingerprints: savedPlan != nil)
         await pool.closeAll()
@@ -72,7 +70,7 @@ struct ApplyCommand: AsyncParsableCommand {
         if recap.failed { throw ExitCode.failure }
     }
 
-    private func loadSavedPlan(_ path: String) throws -> (Plan, OSFamily) {
+    private func loadSavedPlan(_ path: String) throws -> Plan {
         do {
             let document = try PlanDocument.load(path: path)
             var plan = document.plan
@@ -80,7 +78,7 @@ struct ApplyCommand: AsyncParsableCommand {
                 let selected = Set(try limit.select(plan.hosts.map(\.host)).map(\.name))
                 plan.hosts = plan.hosts.filter { selected.contains($0.host.name) }
             }
-            return (plan, document.family)
+            return plan
         } catch {
             Console.error("\(error)")
             Console.error("Nothing was changed on any host.")

@@ -69,11 +69,10 @@ struct PlanningOptions: ParsableArguments {
     func makePlan(inventoryOption: InventoryOption, pool: ConnectionPool? = nil) async throws -> Plan {
         let inventory = try inventoryOption.load()
         let builder = PlanBuilder()
-        let desired: [DesiredState]
+        let targets: [HostTarget]
         do {
             let templates = try TemplateSet(overridesDirectory: templatesDirectory)
-            let renderings = try Renderer(templates: templates).render(inventory)
-            desired = try builder.desiredStates(inventory: inventory, renderings: renderings, limit: hostLimit)
+            targets = try builder.targets(inventory: inventory, renderer: Renderer(templates: templates), limit: hostLimit)
         } catch {
             Console.error("\(error)")
             Console.error("Nothing was changed on any host.")
@@ -81,7 +80,7 @@ struct PlanningOptions: ParsableArguments {
         }
         // Without a pool from the caller (plain `plan`), connections end with the plan.
         let ownPool = pool == nil ? Self.sshPool() : nil
-        let plan = await builder.plan(desired, pool: pool ?? ownPool!, parallel: parallel)
+        let plan = await builder.plan(targets, pool: pool ?? ownPool!, parallel: parallel)
         await ownPool?.closeAll()
         return plan
     }

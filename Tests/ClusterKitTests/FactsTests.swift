@@ -5,11 +5,13 @@ import Testing
 @Suite struct FactsTests {
     let query = FactsQuery(packages: ["epel-release", "memcached"], services: ["memcached"],
                            files: ["/etc/sysconfig/memcached", "/etc/php.ini"], firewall: false)
+    var candidates: [FactsCandidate] { [FactsCandidate(family: OSFamilies.el5, query: query)] }
 
     @Test func parsesAReport() throws {
         let report = """
-        clusterctl-facts 1
+        clusterctl-facts 2
         os CentOS release 5.11 (Final)
+        family el5
         package epel-release installed
         package memcached absent
         service memcached enabled stopped
@@ -21,8 +23,9 @@ import Testing
         end-facts
 
         """
-        let facts = try FactsParser.parse(Array(report.utf8), host: "mc1", query: query)
+        let facts = try FactsParser.parse(Array(report.utf8), host: "mc1", candidates: candidates)
         #expect(facts.osRelease == "CentOS release 5.11 (Final)")
+        #expect(facts.family == "el5")
         #expect(facts.packages == ["epel-release": true, "memcached": false])
         #expect(facts.services["memcached"] == ServiceFacts(enabled: true, running: false))
         #expect(facts.files["/etc/sysconfig/memcached"] == RemoteFile(contents: Array("A\nB".utf8), mode: 0o640,
@@ -32,15 +35,17 @@ import Testing
     }
 
     @Test(arguments: [
-        ("garbage\n", "no 'clusterctl-facts 1' header"),
-        ("clusterctl-facts 1\npackage epel-release installed\n", "ended early"),
-        ("clusterctl-facts 1\nend-facts\n", "no state reported for package epel-release"),
-        ("clusterctl-facts 1\nfile present 644 root root /x\nbegin-content\n 4z\nend-content\nend-facts\n", "bad hex"),
-        ("clusterctl-facts 1\nsurprise\nend-facts\n", "unexpected line"),
+        ("garbage\n", "no 'clusterctl-facts 2' header"),
+        ("clusterctl-facts 1\nfamily el5\nend-facts\n", "no 'clusterctl-facts 2' header"),
+        ("clusterctl-facts 2\nfamily el5\npackage epel-release installed\n", "ended early"),
+        ("clusterctl-facts 2\nend-facts\n", "no family reported"),
+        ("clusterctl-facts 2\nfamily el5\nend-facts\n", "no state reported for package epel-release"),
+        ("clusterctl-facts 2\nfamily el5\nfile present 644 root root /x\nbegin-content\n 4z\nend-content\nend-facts\n", "bad hex"),
+        ("clusterctl-facts 2\nfamily el5\nsurprise\nend-facts\n", "unexpected line"),
     ])
     func rejectsBadReports(report: String, message: String) {
         #expect {
-            try FactsParser.parse(Array(report.utf8), host: "mc1", query: query)
+            try FactsParser.parse(Array(report.utf8), host: "mc1", candidates: candidates)
         } throws: { error in
             (error as? FactsError).map { $0.host == "mc1" && $0.message.contains(message) } ?? false
         }
@@ -80,7 +85,9 @@ import Testing
 
         let query = FactsQuery(packages: ["epel-release", "memcached"], services: ["memcached"],
                                files: [config, dir + "/absent.ini"], firewall: true)
-        let script = FactsScript.script(for: query, family: ELFamily())
+        try FileManager.default.createDirectory(atPath: dir + "/etc", withIntermediateDirectories: true)
+        try write(dir + "/etc/redhat-release", "CentOS release 5.11 (Final)\n", mode: 0o644)
+        let script = FactsScript.script(for: [FactsCandidate(family: OSFamilies.el5, query: query)], root: dir)
         let run = { () throws -> [UInt8] in
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -98,7 +105,8 @@ import Testing
             return Array(data)
         }
         let output = try run()
-        let facts = try FactsParser.parse(output, host: "local", query: query)
+        let facts = try FactsParser.parse(output, host: "local", candidates: [FactsCandidate(family: OSFamilies.el5, query: query)])
+        #expect(facts.osRelease == "CentOS release 5.11 (Final)" && facts.family == "el5")
         #expect(facts.packages == ["epel-release": true, "memcached": false])
         #expect(facts.services["memcached"] == ServiceFacts(enabled: true, running: false))
         let file = try #require(facts.files[config])

@@ -52,12 +52,12 @@ import Testing
     static func desired(_ rules: [String] = FirewallTests.rules) -> DesiredState {
         let host = Host(name: "mc1", roles: [.memcache], address: "198.18.0.11", privateAddress: "198.18.0.11",
                         ssh: SSHSettings(user: "root", port: 22))
-        return DesiredState(host: host, repositoryPackages: [], packages: [], files: [], services: [],
+        return DesiredState(host: host, family: OSFamilies.el5, repositoryPackages: [], packages: [], files: [], services: [],
                             firewall: FirewallRuleSet(rules: rules))
     }
 
     static func plan(_ save: String?, desired: DesiredState = FirewallTests.desired()) -> [Change] {
-        FirewallStep().changes(desired: desired, facts: HostFacts(iptablesSave: save), family: ELFamily(), earlier: [])
+        try! FirewallStep().changes(desired: desired, facts: HostFacts(iptablesSave: save), earlier: [])
     }
 
     @Test func changedRuleAndMisplacedJumpAreOneChangeWithARuleDiff() throws {
@@ -77,7 +77,7 @@ import Testing
              -A CLUSTERCTL -p tcp -m tcp --dport 11211 -j DROP
 
             """)
-        let plan = Plan(osFamily: "el", hosts: [HostPlan(host: Self.desired().host, query: Self.desired().factsQuery,
+        let plan = Plan(hosts: [HostPlan(host: Self.desired().host, family: OSFamilies.el5, query: Self.desired().factsQuery,
                                                           fingerprint: "f", changes: changes)])
         let text = PlanTextRenderer.render(plan)
         #expect(text.contains("    ~ firewall chain CLUSTERCTL (rules differ, INPUT jump at rule 2, not 1)\n"
@@ -182,8 +182,10 @@ import Testing
 
     static func plan(_ fixture: EngineFixture, pool: ConnectionPool? = nil) async throws -> Plan {
         let builder = PlanBuilder()
-        let desired = try builder.desiredStates(inventory: fixture.inventory, renderings: rendered(fixture))
-        return await builder.plan(desired, pool: pool ?? fixture.pool, parallel: 3)
+        let renderings = Dictionary(uniqueKeysWithValues: rendered(fixture).map { ($0.host.name, $0) })
+        let targets = try builder.targets(inventory: fixture.inventory) { host, _ in renderings[host.name]! }
+            .map { target in HostTarget(host: target.host, candidates: target.candidates.filter { $0.family == OSFamilies.el5 }) }
+        return await builder.plan(targets, pool: pool ?? fixture.pool, parallel: 3)
     }
 
     @Test func applyPutsOneJumpFirstKeepsOthersRulesAndConverges() async throws {
@@ -229,7 +231,7 @@ import Testing
         let fixture = await Self.fixture()
         let pool = Self.pool(fixture) { _ in throw InMemoryTransportError(message: "connection timed out") }
         let plan = try await Self.plan(fixture, pool: pool)
-        let recap = await ClusterApplier(family: ELFamily(), parallel: 3, firewallRollbackSeconds: 8,
+        let recap = await ClusterApplier(parallel: 3, firewallRollbackSeconds: 8,
                                          firewallTiming: .immediate)
             .apply(plan, pool: pool, checkFingerprints: false)
         let outcome = try #require(recap.outcome(for: "mc1"))
@@ -253,7 +255,7 @@ import Testing
             try await Task.sleep(for: .seconds(60))   // a SYN dropped by the new rules: the connect hangs
             return transport
         }
-        let recap = await ClusterApplier(family: ELFamily(), parallel: 3, firewallRollbackSeconds: 2,
+        let recap = await ClusterApplier(parallel: 3, firewallRollbackSeconds: 2,
                                          firewallTiming: .immediate)
             .apply(try await Self.plan(fixture, pool: pool), pool: pool, checkFingerprints: false)
         #expect(recap.outcome(for: "mc1")?.message == "firewall CLUSTERCTL: firewall change cut SSH (no new connection "
@@ -267,7 +269,7 @@ import Testing
             await transport.fireRollback()   // the new connection came too late
             return transport
         }
-        let recap = await ClusterApplier(family: ELFamily(), parallel: 3, firewallTiming: .immediate)
+        let recap = await ClusterApplier(parallel: 3, firewallTiming: .immediate)
             .apply(try await Self.plan(fixture, pool: pool), pool: pool, checkFingerprints: false)
         #expect(recap.outcome(for: "mc1")?.message == "firewall CLUSTERCTL: the rollback restored the previous rules "
                 + "before it could be disarmed (checking SSH took longer than 30 s); nothing was saved")
@@ -284,7 +286,7 @@ import Testing
             _ = await connections.next(host.name)
             return transports[host.name]!
         }
-        let recap = await ClusterApplier(family: ELFamily(), parallel: 3, firewallTiming: .immediate)
+        let recap = await ClusterApplier(parallel: 3, firewallTiming: .immediate)
             .apply(try await Self.plan(fixture, pool: pool), pool: pool, checkFingerprints: false)
         #expect(!recap.failed, "\(recap.text)")
         #expect(await connections.next("mc1") == 5, "the run's connection and three new ones")

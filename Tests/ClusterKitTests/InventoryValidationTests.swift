@@ -51,7 +51,7 @@ enum InventoryFixtures {
         .init(name: "misspelt ssh key", json: inventoryJSON(top: #""ssh": { "identity_file": "~/.ssh/id" }"#),
               path: "ssh.identity_file", message: #"unknown key "identity_file"; did you mean "identityFile"?"#),
         .init(name: "unknown top-level key", json: inventoryJSON(top: #""logging": {}"#),
-              path: "logging", message: #"unknown key "logging"; expected one of: ssh, memcached, php, firewall, hosts"#),
+              path: "logging", message: #"unknown key "logging"; expected one of: os, ssh, memcached, php, firewall, hosts"#),
         .init(name: "unknown session handler", json: inventoryJSON(top: #""php": { "sessionHandler": "redis" }"#),
               path: "php.sessionHandler", message: #"unknown session handler "redis" (expected "memcache" or "memcached")"#),
         .init(name: "misspelt session handler", json: inventoryJSON(top: #""php": { "sessionHandler": "memcahced" }"#),

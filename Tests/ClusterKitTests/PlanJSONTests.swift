@@ -11,15 +11,17 @@ import Testing
 
         let json = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
         #expect(json["format"] as? String == "clusterctl-plan")
-        #expect(json["version"] as? Int == 1)
-        #expect(json["osFamily"] as? String == "el")
+        #expect(json["version"] as? Int == 2)
+        #expect(json["osFamily"] == nil, "the family is per host since version 2")
         let summary = try #require(json["summary"] as? [String: Int])
         #expect(summary == ["hosts": 3, "changedHosts": 3, "failedHosts": 0, "packages": 10, "files": 3, "services": 3,
                             "firewallChains": 3])
         let hosts = try #require(json["hosts"] as? [[String: Any]])
         #expect(hosts.map { $0["name"] as? String } == ["mc1", "web1", "web2"])
         let mc1 = hosts[0]
-        #expect(Set(mc1.keys) == ["name", "roles", "address", "privateAddress", "ssh", "fingerprint", "facts", "changes"])
+        #expect(Set(mc1.keys) == ["name", "roles", "address", "privateAddress", "ssh", "os", "osRelease", "fingerprint",
+                                  "facts", "changes"])
+        #expect(mc1["os"] as? String == "el5" && mc1["osRelease"] as? String == "CentOS release 5.11 (Final)")
         #expect((mc1["fingerprint"] as? String)?.count == 64)
         let changes = try #require(mc1["changes"] as? [[String: Any]])
         #expect(changes[0] as NSDictionary == ["kind": "install-package", "phase": "repository", "package": "epel-release"])
@@ -45,7 +47,7 @@ import Testing
         #expect {
             try PlanDocument.decode(Array(#"{"format":"clusterctl-plan","version":1}"#.utf8), file: "p.json")
         } throws: { error in
-            String(describing: error) == "p.json: not a usable saved plan: .osFamily: missing"
+            String(describing: error) == "p.json: not a usable saved plan: .summary: missing"
         }
     }
 
@@ -58,7 +60,8 @@ import Testing
              "hosts[0].changes[1]: not a package or service name: memcached; reboot"),
             ("\"path\" : \"/etc/sysconfig/memcached\"", "\"path\" : \"/etc/../root/x\"",
              "hosts[0].changes[2].file.path: not an absolute path: /etc/../root/x"),
-            ("\"osFamily\" : \"el\"", "\"osFamily\" : \"plan9\"", "osFamily: unknown family \"plan9\""),
+            ("\"os\" : \"el5\"", "\"os\" : \"plan9\"",
+             "hosts[0].os: unknown OS family \"plan9\" (supported: el5, debian11, debian12, ubuntu22.04, ubuntu24.04)"),
         ]
         for (original, replacement, message) in cases {
             #expect(good.contains(original))

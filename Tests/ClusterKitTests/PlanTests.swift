@@ -24,7 +24,8 @@ import Testing
 
         #expect(plan.summary.line == "Plan: 3 of 3 hosts change; 10 packages, 3 files, 3 services, 3 firewall chains.")
         let text = PlanTextRenderer.render(plan)
-        #expect(text.contains("~ mc1 (memcache)\n    + package epel-release (repository)\n    + package memcached\n"))
+        #expect(text.contains("~ mc1 (memcache) [CentOS release 5.11 (Final), el5]\n    + package epel-release (repository)\n"
+                              + "    + package memcached\n"))
         #expect(text.contains("    > start httpd (not running)\n"))
         #expect(text.hasSuffix("Plan: 3 of 3 hosts change; 10 packages, 3 files, 3 services, 3 firewall chains.\n"))
     }
@@ -38,9 +39,9 @@ import Testing
         let plan = try await fixture.plan()
         #expect(!plan.hasChanges)
         #expect(PlanTextRenderer.render(plan) == """
-              mc1: no changes
-              web1: no changes
-              web2: no changes
+              mc1 [CentOS release 5.11 (Final), el5]: no changes
+              web1 [CentOS release 5.11 (Final), el5]: no changes
+              web2 [CentOS release 5.11 (Final), el5]: no changes
 
             Plan: 0 of 3 hosts change; 0 packages, 0 files, 0 services, 0 firewall chains.
 
@@ -126,8 +127,9 @@ import Testing
         await fixture.makeFresh()
         let renderings = try Renderer(templates: try TemplateSet.bundled()).render(fixture.inventory)
         let builder = PlanBuilder()
-        let desired = try builder.desiredStates(inventory: fixture.inventory, renderings: renderings)
-        let first = await builder.plan(desired, pool: fixture.pool, parallel: 2)
+        let targets = try builder.targets(inventory: fixture.inventory, renderer: Renderer(templates: try TemplateSet.bundled()))
+        #expect(targets.allSatisfy { $0.candidates.map(\.family) == OSFamilies.all }, "no os in the inventory: every family")
+        let first = await builder.plan(targets, pool: fixture.pool, parallel: 2)
         #expect(first.summary.line == "Plan: 3 of 3 hosts change; 10 packages, 3 files, 3 services, 3 firewall chains.")
         try #require(!(await fixture.apply(first)).failed)
 
@@ -137,7 +139,7 @@ import Testing
         #expect(phpIni.contains("session.save_handler   =memcache\n"))
         #expect(phpIni.contains("session.save_path = \"tcp://198.18.0.11:11211\"   ; stock path\n"))
 
-        #expect(!(await builder.plan(desired, pool: fixture.pool, parallel: 2)).hasChanges)
+        #expect(!(await builder.plan(targets, pool: fixture.pool, parallel: 2)).hasChanges)
     }
 
     @Test func hostsWithoutRolesAreNotContacted() async throws {

@@ -1,15 +1,13 @@
 /// Applies a plan to all its hosts: in parallel (bounded), each host independent of the others' failures,
 /// memcache hosts converging before any web host starts or restarts a service.
 public struct ClusterApplier: Sendable {
-    public var family: OSFamily
     public var parallel: Int
     public var firewallRollbackSeconds: Int
     public var firewallTiming: FirewallTiming
 
-    public init(family: OSFamily, parallel: Int,
+    public init(parallel: Int,
                 firewallRollbackSeconds: Int = HostApplier.defaultFirewallRollbackSeconds,
                 firewallTiming: FirewallTiming = .standard) {
-        self.family = family
         self.parallel = parallel
         self.firewallRollbackSeconds = firewallRollbackSeconds
         self.firewallTiming = firewallTiming
@@ -24,7 +22,7 @@ public struct ClusterApplier: Sendable {
         let order = plan.hosts.indices.filter { isMemcache(plan.hosts[$0]) }
             + plan.hosts.indices.filter { !isMemcache(plan.hosts[$0]) }
         let gate = ConvergenceGate(count: order.filter { isMemcache(plan.hosts[$0]) }.count)
-        let hostApplier = HostApplier(family: family, firewallRollbackSeconds: firewallRollbackSeconds,
+        let hostApplier = HostApplier(firewallRollbackSeconds: firewallRollbackSeconds,
                                       firewallTiming: firewallTiming)
 
         let outcomes = await BoundedParallel.map(order, limit: parallel) { index -> HostOutcome in
@@ -44,11 +42,13 @@ public struct ClusterApplier: Sendable {
                                   beforeServices: @escaping @Sendable () async -> Void) async -> HostOutcome {
         let name = hostPlan.host.name
         if let error = hostPlan.error { return .failed(name, error) }
+        guard let family = hostPlan.family else { return .failed(name, "the plan does not say which OS the host runs") }
         let transport: HostTransport
         do {
             transport = try await pool.transport(for: hostPlan.host)
             if checkFingerprints {
-                let facts = try await FactsGatherer.gather(host: name, query: hostPlan.query, family: applier.family,
+                // Also refuses the host (FamilyMismatch) when it no longer runs the family the plan was made for.
+                let facts = try await FactsGatherer.gather(host: name, query: hostPlan.query, family: family,
                                                            transport: transport)
                 guard facts.fingerprint == hostPlan.fingerprint else {
                     return .failed(name, "stale plan: the host's facts changed since the plan was made "
@@ -61,7 +61,7 @@ public struct ClusterApplier: Sendable {
         }
         if hostPlan.changes.isEmpty { return HostOutcome(host: name, status: .ok, applied: 0, message: nil) }
         let host = hostPlan.host
-        let result = await applier.apply(hostPlan.changes, transport: transport, hostName: name,
+        let result = await applier.apply(hostPlan.changes, family: family, transport: transport, hostName: name,
                                          reconnect: { try await pool.freshConnection(to: host) },
                                          beforeServices: beforeServices)
         if let error = result.error {

@@ -2,16 +2,14 @@
 /// start/restart.
 /// Stops at the first failure on this host (later steps depend on earlier ones); other hosts are unaffected.
 public struct HostApplier: Sendable {
-    public var family: OSFamily
     /// After how long a firewall change rolls itself back unless a new connection disarms it.
     public var firewallRollbackSeconds: Int
     public var firewallTiming: FirewallTiming
 
     public static let defaultFirewallRollbackSeconds = 30
 
-    public init(family: OSFamily, firewallRollbackSeconds: Int = HostApplier.defaultFirewallRollbackSeconds,
+    public init(firewallRollbackSeconds: Int = HostApplier.defaultFirewallRollbackSeconds,
                 firewallTiming: FirewallTiming = .standard) {
-        self.family = family
         self.firewallRollbackSeconds = firewallRollbackSeconds
         self.firewallTiming = firewallTiming
     }
@@ -23,7 +21,8 @@ public struct HostApplier: Sendable {
 
     /// `beforeServices` is awaited before the first start/restart: web hosts wait there for the memcache
     /// hosts to converge. `reconnect` opens a new connection to the host (the firewall step needs one).
-    public func apply(_ changes: [Change], transport: HostTransport, hostName: String,
+    /// `family`: the host's (its package manager, service manager and firewall persistence run the changes).
+    public func apply(_ changes: [Change], family: OSFamily, transport: HostTransport, hostName: String,
                       reconnect: Reconnector? = nil,
                       beforeServices: @Sendable () async -> Void) async -> Result {
         let ordered = ApplyPhase.allCases.flatMap { phase in changes.filter { $0.phase == phase } }
@@ -39,7 +38,7 @@ public struct HostApplier: Sendable {
                     // One yum transaction per phase: EPEL must be installed before yum can see memcached.
                     let batch = ordered[index...].prefix { $0.kind == .installPackage && $0.phase == change.phase }
                     let packages = batch.compactMap(\.package)
-                    try await ApplyCommand.run(family.installCommand(packages), on: transport,
+                    try await ApplyCommand.run(family.packageManager.installCommand(packages), on: transport,
                                                step: "install \(packages.joined(separator: " "))")
                     installedPackages = true
                     applied += batch.count
@@ -49,8 +48,8 @@ public struct HostApplier: Sendable {
                     guard var file = change.file else { throw ApplyError(step: "write", message: "change without file") }
                     if installedPackages, let settings = file.editSettings {
                         // Packages just installed may have created or replaced the file the plan saw.
-                        guard let refreshed = try await reEdit(file, settings: settings, transport: transport,
-                                                               hostName: hostName) else {
+                        guard let refreshed = try await reEdit(file, settings: settings, family: family,
+                                                               transport: transport, hostName: hostName) else {
                             break   // already as desired: counted as done below
                         }
                         file = refreshed
@@ -64,16 +63,20 @@ public struct HostApplier: Sendable {
                         .apply(firewall, transport: transport, reconnect: reconnect)
                 case .enableService:
                     let service = try name(change)
-                    try await ApplyCommand.run(family.enableCommand(service), on: transport, step: "enable \(service)")
+                    try await ApplyCommand.run(family.serviceManager.enableCommand(service), on: transport,
+                                               step: "enable \(service)")
                 case .startService, .restartService:
                     if !waitedForServices {
                         await beforeServices()
                         waitedForServices = true
                     }
                     let service = try name(change)
-                    let restart = change.kind == .restartService
-                    try await ApplyCommand.run(restart ? family.restartCommand(service) : family.startCommand(service),
-                                               on: transport, step: "\(restart ? "restart" : "start") \(service)")
+                    // A service planned as stopped may have been started by its package just now (Debian's
+                    // postinst does), with the package's config rather than the one written since: restart it.
+                    let restart = change.kind == .restartService || (installedPackages && family.packagesStartServices)
+                    let services = family.serviceManager
+                    try await ApplyCommand.run(restart ? services.restartCommand(service) : services.startCommand(service),
+                                               on: transport, step: "\(change.kind == .restartService ? "restart" : "start") \(service)")
                 }
                 applied += 1
                 index += 1
@@ -92,7 +95,7 @@ public struct HostApplier: Sendable {
     }
 
     /// The edit recomputed against the file as it is now; nil when it already has the settings.
-    private func reEdit(_ file: FileChange, settings: [IniSetting], transport: HostTransport,
+    private func reEdit(_ file: FileChange, settings: [IniSetting], family: OSFamily, transport: HostTransport,
                         hostName: String) async throws -> FileChange? {
         let query = FactsQuery(packages: [], services: [], files: [file.path], firewall: false)
         let facts = try await FactsGatherer.gather(host: hostName, query: query, family: family, transport: transport)

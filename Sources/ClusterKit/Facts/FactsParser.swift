@@ -2,7 +2,9 @@
 /// queried item missing from the report is an error, because planning from half-understood facts could
 /// overwrite something.
 public enum FactsParser {
-    public static func parse(_ output: [UInt8], host: String, query: FactsQuery) throws -> HostFacts {
+    /// Every item of the query of the family the host reported must be in the report; a host of another
+    /// family reports only what it is (the caller refuses it).
+    public static func parse(_ output: [UInt8], host: String, candidates: [FactsCandidate]) throws -> HostFacts {
         func fail(_ message: String) -> FactsError { FactsError(host: host, message: message) }
         let lines = String(decoding: output, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
             .map(String.init)
@@ -39,6 +41,10 @@ public enum FactsParser {
             switch words[0] {
             case "os":
                 facts.osRelease = String(line.dropFirst(3))
+            case "family" where words.count == 2:
+                facts.family = words[1]
+            case "ufw" where words.count == 2 && words[1] == "active":
+                facts.ufwActive = true
             case "package" where words.count == 3 && ["installed", "absent"].contains(words[2]):
                 facts.packages[words[1]] = words[2] == "installed"
             case "service" where words.count == 4:
@@ -63,6 +69,8 @@ public enum FactsParser {
             }
         }
         guard ended else { throw fail("facts output ended early (no end-facts)") }
+        guard !facts.family.isEmpty else { throw fail("no family reported") }
+        guard let query = candidates.first(where: { $0.family.key == facts.family })?.query else { return facts }
         for package in query.packages where facts.packages[package] == nil {
             throw fail("no state reported for package \(package)")
         }

@@ -8,6 +8,9 @@ public struct FactsQuery: Sendable, Equatable, Codable {
     /// Whether to capture `iptables-save` (the firewall step, issue 6).
     public var firewall: Bool
 
+    /// Asks nothing (a host that could not be planned).
+    public static let none = FactsQuery(packages: [], services: [], files: [], firewall: false)
+
     public init(packages: [String], services: [String], files: [String], firewall: Bool) {
         self.packages = packages
         self.services = services
@@ -16,12 +19,26 @@ public struct FactsQuery: Sendable, Equatable, Codable {
     }
 }
 
+/// One family a host may turn out to be, with what to ask if it is: the desired state differs per family
+/// (package names, paths), so the facts script carries one query per candidate and runs the one that matches.
+public struct FactsCandidate: Sendable, Equatable {
+    public var family: OSFamily
+    public var query: FactsQuery
+
+    public init(family: OSFamily, query: FactsQuery) {
+        self.family = family
+        self.query = query
+    }
+}
+
 /// The single POSIX-sh script that gathers all facts of a host in one exec (no Python, no bash-isms; EL5's
-/// coreutils 5.97 suffices). Output is line records; byte content (files, iptables) is hex from `od`, so any
-/// byte, a missing final newline or a line that looks like a record survives the trip:
+/// coreutils 5.97 suffices): it recognises the OS family (`PlatformDetection`), then asks what that family's
+/// query needs. Output is line records; byte content (files, iptables) is hex from `od`, so any byte, a
+/// missing final newline or a line that looks like a record survives the trip:
 ///
-///     clusterctl-facts 1
-///     os CentOS release 5.11 (Final)
+///     clusterctl-facts 2
+///     os CentOS release 5.11 (Final)                           (os-release's PRETTY_NAME on newer hosts)
+///     family el5                                               (or: family unsupported)
 ///     package memcached installed|absent
 ///     service memcached enabled|disabled running|stopped
 ///     file present 644 root root /etc/sysconfig/memcached     (mode, owner, group, then the path)
@@ -30,26 +47,40 @@ public struct FactsQuery: Sendable, Equatable, Codable {
 ///     end-content
 ///     file absent /etc/php.ini
 ///     begin-iptables / hex / end-iptables     or     iptables missing
+///     ufw active                                               (only where ufw is installed and active)
 ///     end-facts
 ///
+/// A host of a family that is not among the candidates reports only `os` and `family`.
 /// Nothing volatile is printed (no pids, no packet counters, no iptables-save date comments): an unchanged
 /// host yields byte-identical output, whose SHA-256 is the fingerprint that detects stale saved plans.
 public enum FactsScript {
-    public static let header = "clusterctl-facts 1"
+    public static let header = "clusterctl-facts 2"
 
-    public static func script(for query: FactsQuery, family: OSFamily) -> String {
+    /// `root`: where detection finds /etc (tests only).
+    public static func script(for candidates: [FactsCandidate], root: String = "") -> String {
         var lines = [
             "LC_ALL=C; export LC_ALL",
             "echo '\(header)'",
-            "if [ -r /etc/redhat-release ]; then echo \"os $(head -n 1 /etc/redhat-release)\"",
-            "elif [ -r /etc/os-release ]; then echo \"os $(. /etc/os-release; echo \"$PRETTY_NAME\")\"",
-            "else echo 'os unknown'; fi",
+            PlatformDetection.script(families: OSFamilies.all, root: root),
+            "case $cct_family in",
         ]
+        for candidate in candidates {
+            lines.append(ShellQuote.quote(candidate.family.key) + ")")
+            lines.append(queryCommands(candidate.query, family: candidate.family))
+            lines.append(";;")
+        }
+        lines.append("esac")
+        lines.append("echo end-facts")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func queryCommands(_ query: FactsQuery, family: OSFamily) -> String {
+        var lines: [String] = []
         for package in query.packages {
-            lines.append(family.packageFactsCommand(ShellQuote.quote(package)))
+            lines.append(family.packageManager.factsCommand(ShellQuote.quote(package)))
         }
         for service in query.services {
-            lines.append(family.serviceFactsCommand(ShellQuote.quote(service)))
+            lines.append(family.serviceManager.factsCommand(ShellQuote.quote(service)))
         }
         for path in query.files {
             lines.append(fileFacts(ShellQuote.quote(path)))
@@ -61,10 +92,10 @@ public enum FactsScript {
               iptables-save 2>/dev/null | grep -v '^#' | sed 's/\\[[0-9]*:[0-9]*\\]/[0:0]/' | od -An -v -tx1
               echo end-iptables
             else echo 'iptables missing'; fi
+            if command -v ufw >/dev/null 2>&1 && ufw status 2>/dev/null | grep -q '^Status: active'; then echo 'ufw active'; fi
             """)
         }
-        lines.append("echo end-facts")
-        return lines.joined(separator: "\n") + "\n"
+        return lines.joined(separator: "\n")
     }
 
     /// `stat -c` exists on EL5 and busybox; `ls -ld` (symbolic mode) is the fallback the parser understands.

@@ -2,7 +2,10 @@ import Foundation
 
 /// What the facts script found on one host.
 public struct HostFacts: Sendable, Equatable {
+    /// For people: os-release's PRETTY_NAME, or /etc/redhat-release's first line.
     public var osRelease: String
+    /// The key of the family the host was recognised as ("unsupported" when none).
+    public var family: String
     /// Package name → installed. Contains every package of the query.
     public var packages: [String: Bool]
     public var services: [String: ServiceFacts]
@@ -10,12 +13,17 @@ public struct HostFacts: Sendable, Equatable {
     public var files: [String: RemoteFile]
     /// Normalized `iptables-save` output (no comments, zeroed counters); nil when not queried or missing.
     public var iptablesSave: String?
+    /// ufw is installed and active (it owns iptables there: clusterctl must not work around it).
+    public var ufwActive: Bool
     /// SHA-256 (hex) of the raw facts output: equal fingerprints = nothing the plan depends on changed.
     public var fingerprint: String
 
-    public init(osRelease: String = "", packages: [String: Bool] = [:], services: [String: ServiceFacts] = [:],
-                files: [String: RemoteFile] = [:], iptablesSave: String? = nil, fingerprint: String = "") {
+    public init(osRelease: String = "", family: String = "", packages: [String: Bool] = [:],
+                services: [String: ServiceFacts] = [:], files: [String: RemoteFile] = [:], iptablesSave: String? = nil,
+                ufwActive: Bool = false, fingerprint: String = "") {
         self.osRelease = osRelease
+        self.family = family
+        self.ufwActive = ufwActive
         self.packages = packages
         self.services = services
         self.files = files
@@ -58,19 +66,49 @@ public struct FactsError: Error, CustomStringConvertible, Equatable {
     public var description: String { "\(host): gathering facts failed: \(message)" }
 }
 
+/// The host is not of a family the plan can work with: unsupported altogether, or not the one the inventory
+/// or a saved plan expects.
+public struct FamilyMismatch: Error, CustomStringConvertible, Equatable {
+    public var host: String
+    public var found: String
+    public var foundFamily: String
+    public var expected: [String]
+
+    public var description: String {
+        guard let family = OSFamilies.named(foundFamily) else {
+            return "\(host): \(found): not a supported OS (supported: \(OSFamilies.supportedList)); nothing was run on it"
+        }
+        let wanted = expected.map { OSFamilies.named($0).map { "\($0.name) (\($0.key))" } ?? $0 }
+        return "\(host): the host runs \(found), which is \(family.name) (\(family.key)), but "
+            + "\(wanted.joined(separator: " or ")) was expected (the inventory's os, or the saved plan's); nothing was run on it"
+    }
+}
+
 /// Runs the facts script over a host's transport (one exec) and parses the report.
 public enum FactsGatherer {
     public static let command = "/bin/sh -s"
 
-    public static func gather(host: String, query: FactsQuery, family: OSFamily,
-                              transport: HostTransport) async throws -> HostFacts {
-        let script = FactsScript.script(for: query, family: family)
+    /// The facts of the candidate whose family the host turned out to be.
+    public static func gather(host: String, candidates: [FactsCandidate],
+                              transport: HostTransport) async throws -> (FactsCandidate, HostFacts) {
+        let script = FactsScript.script(for: candidates)
         let result = try await transport.run(command, stdin: Array(script.utf8))
         guard result.succeeded else {
             let why = result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
             throw FactsError(host: host, message: "facts script exited \(result.exitStatus)"
                              + (result.exitSignal.map { " (signal \($0))" } ?? "") + (why.isEmpty ? "" : ": \(why)"))
         }
-        return try FactsParser.parse(result.stdout, host: host, query: query)
+        let facts = try FactsParser.parse(result.stdout, host: host, candidates: candidates)
+        guard let candidate = candidates.first(where: { $0.family.key == facts.family }) else {
+            throw FamilyMismatch(host: host, found: facts.osRelease, foundFamily: facts.family,
+                                 expected: candidates.map(\.family.key))
+        }
+        return (candidate, facts)
+    }
+
+    /// The facts of one family's query (re-reading a file after an install, checking a saved plan).
+    public static func gather(host: String, query: FactsQuery, family: OSFamily,
+                              transport: HostTransport) async throws -> HostFacts {
+        try await gather(host: host, candidates: [FactsCandidate(family: family, query: query)], transport: transport).1
     }
 }

@@ -27,8 +27,15 @@ public struct FirewallChange: Sendable, Equatable, Codable {
 public struct FirewallStep: PlanStep {
     public init() {}
 
-    public func changes(desired: DesiredState, facts: HostFacts, family: OSFamily, earlier: [Change]) -> [Change] {
+    public func changes(desired: DesiredState, facts: HostFacts, earlier: [Change]) throws -> [Change] {
         guard let wanted = desired.firewall else { return [] }
+        if facts.ufwActive {
+            // ufw rebuilds its chains on `ufw reload` and at boot, and its default policy drops what clusterctl's
+            // chain would accept; rules added beside it would be contradicted or wiped.
+            throw PlanRefusal("ufw is active on this host and owns its iptables rules; clusterctl manages the firewall "
+                              + "with its own \(wanted.chain) chain and will not work around ufw. Disable ufw "
+                              + "(`ufw disable`) to let clusterctl manage the firewall, then plan again")
+        }
         let table = FilterTable.parse(facts.iptablesSave ?? "")
         let chain = wanted.chain
         let rules = wanted.rules.map(FilterTable.normalize)

@@ -44,13 +44,19 @@ public struct Host: Sendable, Equatable {
     public var privateAddress: String
     /// Effective SSH settings (top-level merged with the host's own `ssh` block).
     public var ssh: SSHSettings
+    /// The OS family key the inventory expects (`os`, top-level or the host's own; validated against
+    /// `OSFamilies`): plan refuses a host that turns out to be another, render renders for it. nil = any
+    /// supported family, recognised from the host's facts.
+    public var os: String?
 
-    public init(name: String, roles: Set<Role>, address: String, privateAddress: String, ssh: SSHSettings) {
+    public init(name: String, roles: Set<Role>, address: String, privateAddress: String, ssh: SSHSettings,
+                os: String? = nil) {
         self.name = name
         self.roles = roles
         self.address = address
         self.privateAddress = privateAddress
         self.ssh = ssh
+        self.os = os
     }
 
     public var sortedRoles: [Role] { roles.sorted() }
@@ -74,13 +80,14 @@ public struct SSHSettings: Sendable, Equatable {
 
 public struct MemcachedSettings: Sendable, Equatable {
     public var port: Int
-    public var user: String
+    /// nil = the user the host's memcached package creates (`OSFamily.memcachedUser`).
+    public var user: String?
     public var maxConnections: Int
     public var cacheSizeMB: Int
     /// Extra memcached command-line options, each one word (validated: no shell syntax).
     public var extraOptions: [String]
 
-    public init(port: Int = 11211, user: String = "memcached", maxConnections: Int = 1024,
+    public init(port: Int = 11211, user: String? = nil, maxConnections: Int = 1024,
                 cacheSizeMB: Int = 64, extraOptions: [String] = []) {
         self.port = port
         self.user = user
@@ -96,8 +103,6 @@ public enum SessionHandler: String, Sendable, Codable, CaseIterable {
     /// PECL memcached: save_path `IP:PORT,IP:PORT` without scheme.
     case memcached
 
-    /// The EL package providing the PHP extension.
-    public var elPackage: String { self == .memcache ? "php-pecl-memcache" : "php-pecl-memcached" }
 }
 
 public struct PHPSettings: Sendable, Equatable {

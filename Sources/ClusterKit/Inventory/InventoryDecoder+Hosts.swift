@@ -13,7 +13,8 @@ extension InventoryDecoder {
         ValueRules.hostNameProblem(name) == nil ? "hosts." + name : "hosts[\(ValueRules.quoted(name))]"
     }
 
-    mutating func decodeHosts(_ node: JSONNode, ssh: SSHSettings) -> [Host] {
+    /// `os`: the top-level `os`, each host's default.
+    mutating func decodeHosts(_ node: JSONNode, ssh: SSHSettings, os: String?) -> [Host] {
         guard case .object(let members) = node.value else {
             report("hosts", node.position, "must be an object mapping host names to hosts, found \(node.kindDescription)")
             return []
@@ -25,7 +26,7 @@ extension InventoryDecoder {
             if let problem = ValueRules.hostNameProblem(member.key) {
                 report(path, member.keyPosition, problem)
             }
-            let (host, roles) = decodeHost(member.value, name: member.key, path: path, ssh: ssh)
+            let (host, roles) = decodeHost(member.value, name: member.key, path: path, ssh: ssh, os: os)
             roles.forEach { roleCounts[$0, default: 0] += 1 }
             if let host { decoded.append(host) }
         }
@@ -39,7 +40,7 @@ extension InventoryDecoder {
     /// Returns the host (nil when unusable) and the valid roles it names, which count even for a broken host
     /// so that a typo in one host's address does not also claim "no web host".
     private mutating func decodeHost(_ node: JSONNode, name: String, path: String,
-                                     ssh: SSHSettings) -> (DecodedHost?, Set<Role>) {
+                                     ssh: SSHSettings, os: String?) -> (DecodedHost?, Set<Role>) {
         guard let members = object(node, path: path, allowed: Self.hostKeys) else { return (nil, []) }
         let (validRoles, rolesOK) = decodeRoles(members["roles"], hostNode: node, path: path + ".roles")
         let roles = rolesOK ? validRoles : nil
@@ -72,7 +73,10 @@ extension InventoryDecoder {
             }
         }
         guard let roles, let address, let privateAddress, let hostSSH else { return (nil, validRoles) }
-        let host = Host(name: name, roles: roles, address: address, privateAddress: privateAddress, ssh: hostSSH)
+        let hostOS = members["os"] == nil ? os : string(members["os"], path: path + ".os", rule: Self.osProblem)
+        if members["os"] != nil && hostOS == nil { return (nil, validRoles) }
+        let host = Host(name: name, roles: roles, address: address, privateAddress: privateAddress, ssh: hostSSH,
+                        os: hostOS)
         return (DecodedHost(host: host, path: path, addressPosition: addressMember.value.position,
                             privateAddressPosition: privatePosition, privateAddressWasDefaulted: defaulted), roles)
     }

@@ -5,12 +5,12 @@
 struct InventoryDecoder {
     private(set) var problems: [InventoryError.Problem] = []
 
-    static let rootKeys = ["ssh", "memcached", "php", "firewall", "hosts"]
+    static let rootKeys = ["os", "ssh", "memcached", "php", "firewall", "hosts"]
     static let sshKeys = ["user", "port", "identityFile", "knownHostsFile"]
     static let memcachedKeys = ["port", "user", "maxConnections", "cacheSizeMB", "extraOptions"]
     static let phpKeys = ["sessionHandler"]
     static let firewallKeys = ["allowFrom"]
-    static let hostKeys = ["roles", "address", "privateAddress", "ssh"]
+    static let hostKeys = ["roles", "address", "privateAddress", "os", "ssh"]
     /// memcached options that clusterctl already sets from other fields: a second copy would silently win or lose.
     static let managedOptions: [String: String] = [
         "-p": "memcached.port", "--port": "memcached.port", "-u": "memcached.user", "--user": "memcached.user",
@@ -37,7 +37,8 @@ struct InventoryDecoder {
             report("hosts", root.position, "missing required key \"hosts\"")
             return nil
         }
-        let hosts = decodeHosts(hostsMember.value, ssh: ssh)
+        let os = string(members["os"], path: "os", rule: Self.osProblem)
+        let hosts = decodeHosts(hostsMember.value, ssh: ssh, os: os)
         let portNode = (members["memcached"]?.value).flatMap { node -> JSONNode? in
             guard case .object(let fields) = node.value else { return nil }
             return fields.first { $0.key == "port" }?.value
@@ -109,6 +110,14 @@ struct InventoryDecoder {
             report("memcached.port", position, "port \(port) is also the SSH port of memcache host \(host.name); "
                    + "the firewall would drop SSH from everyone but the web hosts")
         }
+    }
+
+    /// `os` names a family key; anything else would make plan refuse every host it is given to.
+    static func osProblem(_ value: String) -> String? {
+        guard OSFamilies.named(value) == nil else { return nil }
+        let keys = OSFamilies.all.map(\.key)
+        let hint = ValueRules.suggestion(for: value, among: keys).map { "did you mean \"\($0)\"? " } ?? ""
+        return "unknown OS family \(ValueRules.quoted(value)); \(hint)supported: " + keys.joined(separator: ", ")
     }
 
     static func positive(_ value: Int) -> String? { value > 0 ? nil : "must be positive, found \(value)" }

@@ -1,10 +1,8 @@
 /// The changes for every selected host, plus what is needed to apply them later (saved plans).
 public struct Plan: Sendable, Equatable {
-    public var osFamily: String
     public var hosts: [HostPlan]
 
-    public init(osFamily: String, hosts: [HostPlan]) {
-        self.osFamily = osFamily
+    public init(hosts: [HostPlan]) {
         self.hosts = hosts
     }
 
@@ -24,6 +22,10 @@ public struct Plan: Sendable, Equatable {
 
 public struct HostPlan: Sendable, Equatable {
     public var host: Host
+    /// The family the host was recognised as (its changes are in that family's terms); nil when unknown.
+    public var family: OSFamily?
+    /// What the host says it runs (os-release's PRETTY_NAME), for the plan's header; nil when not read.
+    public var osRelease: String?
     /// The facts query this plan was computed from (re-run by `apply plan.json`).
     public var query: FactsQuery
     /// SHA-256 of the raw facts output; nil when facts could not be gathered.
@@ -32,8 +34,11 @@ public struct HostPlan: Sendable, Equatable {
     /// Why this host could not be planned (unreachable, facts failed).
     public var error: String?
 
-    public init(host: Host, query: FactsQuery, fingerprint: String?, changes: [Change], error: String? = nil) {
+    public init(host: Host, family: OSFamily?, osRelease: String? = nil, query: FactsQuery, fingerprint: String?,
+                changes: [Change], error: String? = nil) {
         self.host = host
+        self.family = family
+        self.osRelease = osRelease
         self.query = query
         self.fingerprint = fingerprint
         self.changes = changes

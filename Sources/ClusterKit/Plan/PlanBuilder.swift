@@ -33,6 +33,19 @@ public actor ConnectionPool {
     }
 }
 
+/// A host to plan, with the desired state for each family it may turn out to be (one when the inventory
+/// names its `os`, every supported family otherwise): the facts script carries all of them and runs the
+/// query of the family the host is, so detection costs no extra round trip.
+public struct HostTarget: Sendable, Equatable {
+    public var host: Host
+    public var candidates: [DesiredState]
+
+    public init(host: Host, candidates: [DesiredState]) {
+        self.host = host
+        self.candidates = candidates
+    }
+}
+
 /// Gathers facts on every host (in parallel, one exec each) and computes its changes.
 public struct PlanBuilder: Sendable {
     public var planner: Planner
@@ -41,43 +54,52 @@ public struct PlanBuilder: Sendable {
         self.planner = planner
     }
 
-    public var family: OSFamily { planner.family }
-
     /// Hosts without roles are vantage points (verify uses them): nothing to converge, so no connection, and
     /// their firewall is left as it is. Every host with a role gets clusterctl's chain, even if an overriding
     /// template renders no rules for it (then the chain is empty: a template cannot silently stop managing).
-    public func desiredStates(inventory: Inventory, renderings: [HostRendering],
-                              limit: HostLimit? = nil) throws -> [DesiredState] {
+    public func targets(inventory: Inventory, limit: HostLimit? = nil,
+                        render: (Host, OSFamily) throws -> HostRendering) throws -> [HostTarget] {
         let selected = try limit.map { Set(try $0.select(inventory.hosts).map(\.name)) }
-        return renderings
-            .filter { !$0.host.roles.isEmpty && (selected?.contains($0.host.name) ?? true) }
-            .map { DesiredState(rendering: $0, inventory: inventory, family: family) }
+        return try inventory.hosts
+            .filter { !$0.roles.isEmpty && (selected?.contains($0.name) ?? true) }
+            .map { host in
+                let families = host.os.flatMap(OSFamilies.named).map { [$0] } ?? OSFamilies.all
+                return HostTarget(host: host, candidates: try families.map { family in
+                    DesiredState(rendering: try render(host, family), inventory: inventory, family: family)
+                })
+            }
     }
 
-    /// A host that cannot be reached or whose facts cannot be read gets a `HostPlan` with `error` set;
-    /// the other hosts are planned regardless.
-    public func plan(_ desired: [DesiredState], pool: ConnectionPool, parallel: Int) async -> Plan {
+    /// `targets` with clusterctl's renderer.
+    public func targets(inventory: Inventory, renderer: Renderer, limit: HostLimit? = nil) throws -> [HostTarget] {
+        try targets(inventory: inventory, limit: limit) { host, family in
+            try renderer.render(host, in: inventory, family: family)
+        }
+    }
+
+    /// A host that cannot be reached, whose facts cannot be read or whose OS is not supported gets a
+    /// `HostPlan` with `error` set; the other hosts are planned regardless.
+    public func plan(_ targets: [HostTarget], pool: ConnectionPool, parallel: Int) async -> Plan {
         let planner = self.planner
-        let hosts = await BoundedParallel.map(desired, limit: parallel) { state -> HostPlan in
-            let query = state.factsQuery
+        let hosts = await BoundedParallel.map(targets, limit: parallel) { target -> HostPlan in
+            var osRelease: String?
             do {
-                let transport = try await pool.transport(for: state.host)
-                let facts = try await FactsGatherer.gather(host: state.host.name, query: query,
-                                                           family: planner.family, transport: transport)
-                return HostPlan(host: state.host, query: query, fingerprint: facts.fingerprint,
-                                changes: planner.changes(desired: state, facts: facts))
+                let transport = try await pool.transport(for: target.host)
+                let (candidate, facts) = try await FactsGatherer.gather(
+                    host: target.host.name, candidates: target.candidates.map(\.factsCandidate), transport: transport)
+                osRelease = facts.osRelease
+                guard let desired = target.candidates.first(where: { $0.family == candidate.family }) else {
+                    throw FactsError(host: target.host.name, message: "no desired state for \(candidate.family.key)")
+                }
+                return HostPlan(host: target.host, family: desired.family, osRelease: facts.osRelease,
+                                query: candidate.query, fingerprint: facts.fingerprint,
+                                changes: try planner.changes(desired: desired, facts: facts))
             } catch {
-                return HostPlan(host: state.host, query: query, fingerprint: nil, changes: [],
-                                error: String(describing: error))
+                let query = target.candidates.count == 1 ? target.candidates[0].factsQuery : FactsQuery.none
+                return HostPlan(host: target.host, family: nil, osRelease: osRelease, query: query,
+                                fingerprint: nil, changes: [], error: String(describing: error))
             }
         }
-        return Plan(osFamily: family.identifier, hosts: hosts)
-    }
-}
-
-/// Looks an OS family up by its identifier (saved plans name theirs).
-public enum OSFamilies {
-    public static func named(_ identifier: String) -> OSFamily? {
-        identifier == ELFamily().identifier ? ELFamily() : nil
+        return Plan(hosts: hosts)
     }
 }

@@ -4,11 +4,11 @@ import Foundation
 /// Documented in docs/plan-json.md; `version` changes when a field changes meaning.
 public struct PlanDocument: Sendable, Equatable, Codable {
     public static let formatName = "clusterctl-plan"
-    public static let currentVersion = 1
+    /// 2: the OS family is per host (`os`, `osRelease`), no longer one `osFamily` for the whole plan.
+    public static let currentVersion = 2
 
     public var format: String
     public var version: Int
-    public var osFamily: String
     public var summary: PlanSummary
     public var hosts: [HostEntry]
 
@@ -18,6 +18,9 @@ public struct PlanDocument: Sendable, Equatable, Codable {
         public var address: String
         public var privateAddress: String
         public var ssh: SSHEntry
+        /// The family key the host was recognised as (`apply` refuses the host if it is another by then).
+        public var os: String?
+        public var osRelease: String?
         public var fingerprint: String?
         public var facts: FactsQuery
         public var error: String?
@@ -34,7 +37,6 @@ public struct PlanDocument: Sendable, Equatable, Codable {
     public init(_ plan: Plan) {
         format = Self.formatName
         version = Self.currentVersion
-        osFamily = plan.osFamily
         summary = plan.summary
         hosts = plan.hosts.map { hostPlan in
             let h = hostPlan.host
@@ -42,18 +44,19 @@ public struct PlanDocument: Sendable, Equatable, Codable {
                 name: h.name, roles: h.sortedRoles, address: h.address, privateAddress: h.privateAddress,
                 ssh: SSHEntry(user: h.ssh.user, port: h.ssh.port, identityFile: h.ssh.identityFile,
                               knownHostsFile: h.ssh.knownHostsFile),
-                fingerprint: hostPlan.fingerprint, facts: hostPlan.query, error: hostPlan.error,
+                os: hostPlan.family?.key, osRelease: hostPlan.osRelease, fingerprint: hostPlan.fingerprint, facts: hostPlan.query, error: hostPlan.error,
                 changes: hostPlan.changes)
         }
     }
 
     public var plan: Plan {
-        Plan(osFamily: osFamily, hosts: hosts.map { entry in
+        Plan(hosts: hosts.map { entry in
             let ssh = SSHSettings(user: entry.ssh.user, port: entry.ssh.port, identityFile: entry.ssh.identityFile,
                                   knownHostsFile: entry.ssh.knownHostsFile)
             let host = Host(name: entry.name, roles: Set(entry.roles), address: entry.address,
                             privateAddress: entry.privateAddress, ssh: ssh)
-            return HostPlan(host: host, query: entry.facts, fingerprint: entry.fingerprint, changes: entry.changes,
+            return HostPlan(host: host, family: entry.os.flatMap(OSFamilies.named), osRelease: entry.osRelease,
+                            query: entry.facts, fingerprint: entry.fingerprint, changes: entry.changes,
                             error: entry.error)
         })
     }
@@ -78,9 +81,6 @@ public struct PlanDocument: Sendable, Equatable, Codable {
         guard document.version == currentVersion else {
             throw PlanFileError(file: file, message: "version: expected \(currentVersion), found \(document.version)")
         }
-        guard OSFamilies.named(document.osFamily) != nil else {
-            throw PlanFileError(file: file, message: "osFamily: unknown family \"\(document.osFamily)\"")
-        }
         if let problem = document.firstInvalidValue() { throw PlanFileError(file: file, message: problem) }
         return document
     }
@@ -92,8 +92,6 @@ public struct PlanDocument: Sendable, Equatable, Codable {
         }
         return try decode(Array(data), file: path)
     }
-
-    public var family: OSFamily { OSFamilies.named(osFamily) ?? ELFamily() }
 
     /// A saved plan is input like the inventory: its names and paths reach remote shells (quoted as well),
     /// so they are checked the way inventory validation would.
@@ -107,6 +105,10 @@ public struct PlanDocument: Sendable, Equatable, Codable {
         for (h, host) in hosts.enumerated() {
             let at = "hosts[\(h)]"
             guard isName(host.name) else { return "\(at).name: not a host name: \(host.name)" }
+            if let os = host.os, OSFamilies.named(os) == nil {
+                return "\(at).os: unknown OS family \"\(os)\" (supported: \(OSFamilies.all.map(\.key).joined(separator: ", ")))"
+            }
+            if host.os == nil && host.error == nil { return "\(at).os: missing (every planned host has one)" }
             for path in host.facts.files where !isPath(path) { return "\(at).facts.files: not an absolute path: \(path)" }
             for name in host.facts.packages + host.facts.services where !isName(name) {
                 return "\(at).facts: not a package or service name: \(name)"

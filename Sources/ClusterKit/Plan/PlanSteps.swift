@@ -1,27 +1,33 @@
 /// One kind of thing to converge (packages, files, services; the firewall of issue 6 is one more). Like a
 /// pyinfra operation: it reads the host's facts and yields the changes needed, nothing when converged.
 /// `earlier` holds the changes of the steps before it, which is how handlers work (a service restarts when a
-/// file of its own changed).
+/// file of its own changed). A step throws `PlanRefusal` when the host is in a state it must not work around
+/// (the host then fails at plan and nothing runs on it). Everything family-specific is `desired.family`'s.
 public protocol PlanStep: Sendable {
-    func changes(desired: DesiredState, facts: HostFacts, family: OSFamily, earlier: [Change]) -> [Change]
+    func changes(desired: DesiredState, facts: HostFacts, earlier: [Change]) throws -> [Change]
+}
+
+/// Why a host cannot be planned, with what to do about it.
+public struct PlanRefusal: Error, CustomStringConvertible, Equatable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
 }
 
 /// Computes a host's changes by running the steps in order.
 public struct Planner: Sendable {
     public var steps: [PlanStep]
-    public var family: OSFamily
 
     public static let defaultSteps: [PlanStep] = [PackagesStep(), FilesStep(), ServicesStep(), FirewallStep()]
 
-    public init(family: OSFamily = ELFamily(), steps: [PlanStep] = Planner.defaultSteps) {
-        self.family = family
+    public init(steps: [PlanStep] = Planner.defaultSteps) {
         self.steps = steps
     }
 
-    public func changes(desired: DesiredState, facts: HostFacts) -> [Change] {
+    public func changes(desired: DesiredState, facts: HostFacts) throws -> [Change] {
         var changes: [Change] = []
         for step in steps {
-            changes += step.changes(desired: desired, facts: facts, family: family, earlier: changes)
+            changes += try step.changes(desired: desired, facts: facts, earlier: changes)
         }
         // Listed in execution order (the firewall phase sits between enable and start/restart).
         return ApplyPhase.allCases.flatMap { phase in changes.filter { $0.phase == phase } }
@@ -30,7 +36,7 @@ public struct Planner: Sendable {
 
 public struct PackagesStep: PlanStep {
     public init() {}
-    public func changes(desired: DesiredState, facts: HostFacts, family: OSFamily, earlier: [Change]) -> [Change] {
+    public func changes(desired: DesiredState, facts: HostFacts, earlier: [Change]) -> [Change] {
         desired.repositoryPackages.filter { !facts.isInstalled($0) }.map { Change.install($0, phase: .repository) }
             + desired.packages.filter { !facts.isInstalled($0) }.map { Change.install($0, phase: .packages) }
     }
@@ -38,7 +44,7 @@ public struct PackagesStep: PlanStep {
 
 public struct FilesStep: PlanStep {
     public init() {}
-    public func changes(desired: DesiredState, facts: HostFacts, family: OSFamily, earlier: [Change]) -> [Change] {
+    public func changes(desired: DesiredState, facts: HostFacts, earlier: [Change]) -> [Change] {
         desired.files.compactMap { fileChange($0, current: facts.files[$0.path]) }
     }
 
@@ -82,7 +88,7 @@ public struct FilesStep: PlanStep {
 /// Enables every service, then starts the stopped ones and restarts (once) those whose config changed.
 public struct ServicesStep: PlanStep {
     public init() {}
-    public func changes(desired: DesiredState, facts: HostFacts, family: OSFamily, earlier: [Change]) -> [Change] {
+    public func changes(desired: DesiredState, facts: HostFacts, earlier: [Change]) -> [Change] {
         var enables: [Change] = [], runs: [Change] = []
         for service in desired.services {
             let state = facts.services[service] ?? ServiceFacts(enabled: false, running: false)

@@ -10,11 +10,12 @@ public enum PlanTextRenderer {
                 out += "! \(name): cannot plan: \(error)\n"
                 continue
             }
+            let os = hostPlan.osRelease.map { " [\($0)" + (hostPlan.family.map { ", \($0.key)" } ?? "") + "]" } ?? ""
             if hostPlan.changes.isEmpty {
-                out += "  \(name): no changes\n"
+                out += "  \(name)\(os): no changes\n"
                 continue
             }
-            out += "~ \(name)" + (roles.isEmpty ? "" : " (\(roles))") + "\n"
+            out += "~ \(name)" + (roles.isEmpty ? "" : " (\(roles))") + os + "\n"
             for change in hostPlan.changes { out += line(for: change) }
         }
         if !out.isEmpty { out += "\n" }

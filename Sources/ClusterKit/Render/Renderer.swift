@@ -1,6 +1,8 @@
 /// Everything clusterctl wants on one host, rendered from the inventory and the templates.
 public struct HostRendering: Sendable, Equatable {
     public var host: Host
+    /// The family whose paths and formats the files are rendered for.
+    public var family: OSFamily
     /// Whole files clusterctl owns, sorted by path (e.g. /etc/sysconfig/memcached on memcache hosts).
     public var managedFiles: [ManagedFile]
     /// Web hosts: session.save_handler then session.save_path (as the template lists them); empty otherwise.
@@ -8,8 +10,10 @@ public struct HostRendering: Sendable, Equatable {
     /// The rules of the CLUSTERCTL chain for this host (memcache rules, then web rules).
     public var firewallRules: FirewallRuleSet
 
-    public init(host: Host, managedFiles: [ManagedFile], phpIniSettings: [PHPIniSetting], firewallRules: FirewallRuleSet) {
+    public init(host: Host, family: OSFamily = OSFamilies.el5, managedFiles: [ManagedFile],
+                phpIniSettings: [PHPIniSetting], firewallRules: FirewallRuleSet) {
         self.host = host
+        self.family = family
         self.managedFiles = managedFiles
         self.phpIniSettings = phpIniSettings
         self.firewallRules = firewallRules
@@ -61,7 +65,8 @@ public struct FirewallRuleSet: Sendable, Equatable {
 
 /// Renders every host of an inventory. Pure: no files, no network; the same input gives the same output.
 public struct Renderer: Sendable {
-    public static let memcachedSysconfigPath = "/etc/sysconfig/memcached"
+    /// What `render` (which never connects) renders a host for when the inventory names no `os` for it.
+    public static let defaultFamily = OSFamilies.el5
     public static let requiredPHPKeys = ["session.save_handler", "session.save_path"]
 
     public let templates: TemplateSet
@@ -70,24 +75,29 @@ public struct Renderer: Sendable {
         self.templates = templates
     }
 
-    /// One rendering per host, sorted by host name.
+    /// The family a host is rendered for without looking at it: the inventory's `os`, else `defaultFamily`.
+    public static func declaredFamily(of host: Host) -> OSFamily {
+        host.os.flatMap(OSFamilies.named) ?? defaultFamily
+    }
+
+    /// One rendering per host, sorted by host name, each for its declared family (`declaredFamily`).
     public func render(_ inventory: Inventory) throws(TemplateError) -> [HostRendering] {
         var renderings: [HostRendering] = []
         for host in inventory.hosts.sorted(by: { $0.name < $1.name }) {
-            renderings.append(try render(host, in: inventory))
+            renderings.append(try render(host, in: inventory, family: Self.declaredFamily(of: host)))
         }
         return renderings
     }
 
-    public func render(_ host: Host, in inventory: Inventory) throws(TemplateError) -> HostRendering {
+    public func render(_ host: Host, in inventory: Inventory, family: OSFamily) throws(TemplateError) -> HostRendering {
         let chain = FirewallRuleSet.defaultChain
-        let context = TemplateContext.values(for: host, in: inventory, chain: chain)
+        let context = TemplateContext.values(for: host, in: inventory, family: family, chain: chain)
         var files: [ManagedFile] = []
         var settings: [PHPIniSetting] = []
         var rules: [String] = []
         if host.roles.contains(.memcache) {
-            let (text, _) = templates.render(.memcachedSysconfig, context: context)
-            files.append(ManagedFile(path: Self.memcachedSysconfigPath, contents: text))
+            let (text, _) = templates.render(family.memcachedConfig.template, context: context)
+            files.append(ManagedFile(path: family.memcachedConfig.path, contents: text))
             rules += try RenderedOutputParser.firewallRules(templates.render(.firewallMemcache, context: context),
                                                              chain: chain, host: host.name)
         }
@@ -96,7 +106,7 @@ public struct Renderer: Sendable {
             rules += try RenderedOutputParser.firewallRules(templates.render(.firewallWeb, context: context),
                                                             chain: chain, host: host.name)
         }
-        return HostRendering(host: host, managedFiles: files.sorted { $0.path < $1.path }, phpIniSettings: settings,
+        return HostRendering(host: host, family: family, managedFiles: files.sorted { $0.path < $1.path }, phpIniSettings: settings,
                              firewallRules: FirewallRuleSet(chain: chain, rules: rules))
     }
 }

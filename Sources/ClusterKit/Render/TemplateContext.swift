@@ -29,11 +29,13 @@ public enum TemplateContext {
         .init(name: "isMemcache", shape: .flag, meaning: "the host has the `memcache` role"),
         .init(name: "isWeb", shape: .flag, meaning: "the host has the `web` role"),
         .init(name: "memcachedPort", shape: .value, meaning: "`memcached.port` (`11211`)"),
-        .init(name: "memcachedUser", shape: .value, meaning: "`memcached.user` (`memcached`)"),
+        .init(name: "memcachedUser", shape: .value,
+              meaning: "`memcached.user`, else the user the host's memcached package creates (`memcached` on EL, `memcache` on Debian/Ubuntu)"),
         .init(name: "maxConnections", shape: .value, meaning: "`memcached.maxConnections` (`1024`)"),
         .init(name: "cacheSizeMB", shape: .value, meaning: "`memcached.cacheSizeMB` (`64`)"),
         .init(name: "extraOptions", shape: .list(["option": .value]),
               meaning: "`memcached.extraOptions`, each item's `option` one word"),
+        .init(name: "osFamily", shape: .value, meaning: "the key of the OS family rendered for (`el5`, `debian12`)"),
         .init(name: "sessionHandler", shape: .value, meaning: "`php.sessionHandler` (`memcache` or `memcached`)"),
         .init(name: "savePath", shape: .value,
               meaning: "the session.save_path value without quotes, in the handler's format "
@@ -50,7 +52,7 @@ public enum TemplateContext {
     public static let shape: [String: TemplateShape] = Dictionary(uniqueKeysWithValues: variables.map { ($0.name, $0.shape) })
 
     /// The context for one host, as swift-mustache consumes it (dictionaries, arrays, strings, booleans).
-    static func values(for host: Host, in inventory: Inventory, chain: String) -> [String: any Sendable] {
+    static func values(for host: Host, in inventory: Inventory, family: OSFamily, chain: String) -> [String: any Sendable] {
         let memcached = inventory.memcached
         let handler = inventory.php.sessionHandler
         let servers: [[String: any Sendable]] = inventory.memcacheHosts.map { server in
@@ -72,7 +74,8 @@ public enum TemplateContext {
             "isMemcache": host.roles.contains(.memcache),
             "isWeb": host.roles.contains(.web),
             "memcachedPort": String(memcached.port),
-            "memcachedUser": memcached.user,
+            "memcachedUser": memcached.user ?? family.memcachedUser,
+            "osFamily": family.key,
             "maxConnections": String(memcached.maxConnections),
             "cacheSizeMB": String(memcached.cacheSizeMB),
             "extraOptions": memcached.extraOptions.map { ["option": $0] as [String: any Sendable] },

@@ -1,9 +1,11 @@
 import Foundation
 import Mustache
 
-/// The four templates clusterctl renders, by file name.
+/// The templates clusterctl renders, by file name: one per rendered file per format (memcached's config is
+/// /etc/sysconfig/memcached on EL, /etc/memcached.conf on Debian/Ubuntu; the family says which).
 public enum TemplateName: String, Sendable, CaseIterable {
     case memcachedSysconfig = "memcached.sysconfig.mustache"
+    case memcachedConf = "memcached.conf.mustache"
     case phpSession = "php-session.ini.mustache"
     case firewallMemcache = "firewall-memcache.rules.mustache"
     case firewallWeb = "firewall-web.rules.mustache"

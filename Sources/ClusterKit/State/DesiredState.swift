@@ -1,6 +1,8 @@
 /// What one host should look like, from the inventory and its rendering. Facts are compared against this.
 public struct DesiredState: Sendable, Equatable {
     public var host: Host
+    /// The family this state was rendered for (package names, paths and commands are that family's).
+    public var family: OSFamily
     /// In install order: repository packages (EPEL) first, since the others come from them.
     public var repositoryPackages: [String]
     public var packages: [String]
@@ -10,9 +12,10 @@ public struct DesiredState: Sendable, Equatable {
     /// The CLUSTERCTL chain (`FirewallStep`); nil = the firewall is not managed (no iptables facts either).
     public var firewall: FirewallRuleSet?
 
-    public init(host: Host, repositoryPackages: [String], packages: [String], files: [DesiredFile],
+    public init(host: Host, family: OSFamily, repositoryPackages: [String], packages: [String], files: [DesiredFile],
                 services: [String], firewall: FirewallRuleSet?) {
         self.host = host
+        self.family = family
         self.repositoryPackages = repositoryPackages
         self.packages = packages
         self.files = files
@@ -20,28 +23,33 @@ public struct DesiredState: Sendable, Equatable {
         self.firewall = firewall
     }
 
-    /// `manageFirewall`: every host with a role gets its chain (`PlanBuilder` decides); false leaves iptables
-    /// alone and out of the facts.
+    /// `rendering` must have been rendered for `family`. `manageFirewall`: every host with a role gets its
+    /// chain (`PlanBuilder` decides); false leaves iptables alone and out of the facts.
     public init(rendering: HostRendering, inventory: Inventory, family: OSFamily, manageFirewall: Bool = true) {
         let roles = rendering.host.roles
         var files = rendering.managedFiles.map {
             DesiredFile(path: $0.path, content: .whole($0), restarts: family.service(restartedBy: $0.path))
         }
         if !rendering.phpIniSettings.isEmpty {
-            files.append(DesiredFile(path: family.phpIniPath, content: .phpIniEdit(rendering.phpIniSettings),
-                                     restarts: family.service(restartedBy: family.phpIniPath)))
+            for ini in family.phpIniFiles {
+                files.append(DesiredFile(path: ini.path, content: .phpIniEdit(rendering.phpIniSettings),
+                                         restarts: ini.restarts))
+            }
         }
-        let packages = family.packages(for: roles, sessionHandler: inventory.php.sessionHandler)
-        self.init(host: rendering.host,
+        let firewall = manageFirewall ? rendering.firewallRules : nil
+        let packages = family.packages(for: roles, sessionHandler: inventory.php.sessionHandler,
+                                       firewall: firewall != nil)
+        self.init(host: rendering.host, family: family,
                   repositoryPackages: packages.isEmpty ? [] : family.repositoryPackages,
-                  packages: packages, files: files, services: family.services(for: roles),
-                  firewall: manageFirewall ? rendering.firewallRules : nil)
+                  packages: packages, files: files, services: family.services(for: roles), firewall: firewall)
     }
 
     public var factsQuery: FactsQuery {
         FactsQuery(packages: repositoryPackages + packages, services: services, files: files.map(\.path),
                    firewall: firewall != nil)
     }
+
+    public var factsCandidate: FactsCandidate { FactsCandidate(family: family, query: factsQuery) }
 }
 
 public struct DesiredFile: Sendable, Equatable {

@@ -1,7 +1,9 @@
-/// A simulated EL host behind the `HostTransport` protocol, for unit tests of facts, plan and apply without
-/// SSH. It answers the facts script from its state (independently of `FactsParser`, so the parser is tested
-/// against a second producer of the format), carries out the yum/chkconfig/service/file commands the engine
-/// sends, and records every command and upload. Proofs on real hosts are the integration tests' job.
+/// A simulated host behind the `HostTransport` protocol, for unit tests of facts, plan and apply without
+/// SSH: an EL5 host by default (yum, chkconfig, service), or a Debian-family one (apt-get, systemctl) when
+/// `family` says so. It answers the facts script from its state (independently of `FactsParser`, so the
+/// parser is tested against a second producer of the format) — only the branch of the script for its own
+/// family, as a real host's sh would — carries out the commands the engine sends, and records every command
+/// and upload. Proofs on real hosts are the integration tests' job.
 public actor InMemoryTransport: HostTransport {
     public struct Service: Sendable, Equatable {
         public var enabled: Bool
@@ -13,6 +15,10 @@ public actor InMemoryTransport: HostTransport {
     }
 
     public var osRelease = "CentOS release 5.11 (Final)"
+    /// The family key the facts script's detection reports ("unsupported" for an OS no family matches).
+    public var family = "el5"
+    /// ufw installed and active (the facts report `ufw active`).
+    public var ufwActive = false
     public var installed: Set<String> = []
     public var services: [String: Service] = [:]
     public var files: [String: RemoteFile] = [:]
@@ -66,6 +72,11 @@ public actor InMemoryTransport: HostTransport {
         }
         if let result = firewallCommand(command, stdin: stdin) { return result }
         if command.hasPrefix("{ ") { return commitFile(command.split(separator: " ").map { unquote(String($0)) }) }
+        if command.hasPrefix("export DEBIAN_FRONTEND=noninteractive;"), let install = command.range(of: " install "),
+           let end = command.range(of: " && for p in ") {
+            // AptPackages.installCommand: the packages stand between "install" and the check loop.
+            return execute("apt-get install " + command[install.upperBound..<end.lowerBound])
+        }
         var last = CommandResult()
         for part in command.components(separatedBy: " && ") {
             last = execute(part)
@@ -87,11 +98,16 @@ public actor InMemoryTransport: HostTransport {
     // MARK: facts
 
     private func factsReport(script: String) -> [UInt8] {
-        var out = "clusterctl-facts 1\nos \(osRelease)\n"
-        for line in script.split(separator: "\n").map(String.init) {
-            if let package = word(after: "if rpm -q ", in: line) {
+        var out = "\(FactsScript.header)\nos \(osRelease)\nfamily \(family)\n"
+        let lines = script.split(separator: "\n").map(String.init)
+        // Only this family's branch of `case $cct_family in … esac` runs.
+        let branch = lines.drop { $0 != ShellQuote.quote(family) + ")" }.dropFirst().prefix { $0 != ";;" }
+        for line in branch {
+            if let package = word(after: "if rpm -q ", in: line)
+                ?? word(after: "if [ \"$(dpkg-query -W -f='${db:Status-Status}' ", in: line) {
                 out += "package \(package) \(installed.contains(package) ? "installed" : "absent")\n"
-            } else if let service = word(after: "if chkconfig --list ", in: line) {
+            } else if let service = word(after: "if chkconfig --list ", in: line)
+                        ?? word(after: "if systemctl is-enabled --quiet ", in: line) {
                 let state = services[service] ?? Service()
                 out += "service \(service) \(state.enabled ? "enabled" : "disabled") \(state.running ? "running" : "stopped")\n"
             } else if line.hasPrefix("f=") {
@@ -108,8 +124,9 @@ public actor InMemoryTransport: HostTransport {
                 }
             }
         }
-        if script.contains("echo begin-iptables") {
+        if branch.contains("  echo begin-iptables") {
             out += "begin-iptables\n" + hex(Array(filterTable.save.utf8)) + "end-iptables\n"
+            if ufwActive { out += "ufw active\n" }
         }
         return Array((out + "end-facts\n").utf8)
     }
@@ -149,7 +166,7 @@ public actor InMemoryTransport: HostTransport {
             return CommandResult(stdout: Array("\(FirewallScripts.statusMarker) \(status)\n\(filterTable.save)".utf8),
                                  stderr: status == 0 ? [] : Array("iptables-restore: line 3 failed\n".utf8))
         }
-        if command == ELFamily().firewallPersistCommand {
+        if OSFamilies.all.contains(where: { $0.firewallPersistCommand == command }) {
             savedFirewall = filterTable.save
             return CommandResult()
         }
@@ -170,8 +187,9 @@ public actor InMemoryTransport: HostTransport {
     private func execute(_ command: String) -> CommandResult {
         let words = command.split(separator: " ").map { unquote(String($0)) }
         switch (words.first, words.dropFirst().first) {
-        case ("yum", _) where words.count >= 4 && words[1] == "-y" && words[2] == "install":
-            for package in words[3...] where !unavailablePackages.contains(package) {
+        case ("yum", _) where words.count >= 4 && words[1] == "-y" && words[2] == "install",
+             ("apt-get", "install"):
+            for package in words[(words[0] == "yum" ? 3 : 2)...] where !unavailablePackages.contains(package) {
                 installed.insert(package)
                 for (path, contents) in packageFiles[package] ?? [:] where files[path] == nil {
                     files[path] = RemoteFile(contents: Array(contents.utf8), mode: 0o644, owner: "root", group: "root")
@@ -179,11 +197,15 @@ public actor InMemoryTransport: HostTransport {
             }
         case ("chkconfig", _) where words.count == 3 && words[2] == "on":
             services[words[1], default: Service()].enabled = true
-        case ("service", _) where words.count == 3 && ["start", "restart"].contains(words[2]):
-            guard installed.contains(words[1]) else {
-                return CommandResult(stderr: Array("\(words[1]): unrecognized service\n".utf8), exitStatus: 1)
+        case ("systemctl", "enable") where words.count == 3:
+            services[words[2], default: Service()].enabled = true
+        case ("service", _) where words.count == 3 && ["start", "restart"].contains(words[2]),
+             ("systemctl", _) where words.count == 3 && ["start", "restart"].contains(words[1]):
+            let service = words[0] == "service" ? words[1] : words[2]
+            guard installed.contains(service) else {
+                return CommandResult(stderr: Array("\(service): unrecognized service\n".utf8), exitStatus: 1)
             }
-            services[words[1], default: Service()].running = true
+            services[service, default: Service()].running = true
         case ("rpm", "-q"):
             let missing = words.dropFirst(2).filter { !installed.contains($0) }
             return CommandResult(stdout: Array(missing.map { "package \($0) is not installed\n" }.joined().utf8),

@@ -4,8 +4,10 @@
 struct SessionSharingCheck: Sendable {
     let verifier: Verifier
     let sessions: HostConnections
+    /// Each web host's php.ini (`Verifier.servingPHPInis`).
+    let phpInis: [String: String]
 
-    private var phpIni: String { verifier.paths.phpIni }
+    private func phpIni(_ host: Host) -> String { phpInis[host.name] ?? OSFamilies.el5.servingPHPIni }
     private var pageName: String { "clusterctl-verify-\(verifier.token).php" }
 
     func run() async -> [VerifyCheck] {
@@ -25,19 +27,19 @@ struct SessionSharingCheck: Sendable {
     }
 
     private func cliSharing(_ webs: [Host]) async -> [VerifyCheck] {
-        let phpIni = phpIni
+        let phpInis = Dictionary(uniqueKeysWithValues: webs.map { ($0.name, phpIni($0)) })
         let token = verifier.token
         let ids = Dictionary(uniqueKeysWithValues: webs.map { ($0.name, sessionID("cli", $0)) })
         var checks = await sessions.forEach(webs) { host, transport in
             let out = try await transport.run("/bin/sh -s", stdin: Array(RemoteProbes.sessionWrite(
-                phpIni: phpIni, id: ids[host.name]!, value: "\(token)-\(host.name)").utf8)).stdoutText
+                phpIni: phpInis[host.name]!, id: ids[host.name]!, value: "\(token)-\(host.name)").utf8)).stdoutText
             return out.contains("WROTE") ? [] : [VerifyCheck(
                 host: host.name, check: "session.write", passed: false,
                 detail: "cannot write a session through PHP: \(out.trimmingSpaces.isEmpty ? "no output" : out.trimmingSpaces)")]
         }
         checks += await sessions.forEach(webs) { reader, transport in
             let writers = webs.filter { readers(of: $0, among: webs).contains { $0.name == reader.name } }
-            let script = RemoteProbes.sessionRead(phpIni: phpIni, ids: writers.map { ids[$0.name]! })
+            let script = RemoteProbes.sessionRead(phpIni: phpInis[reader.name]!, ids: writers.map { ids[$0.name]! })
             let out = try await transport.run("/bin/sh -s", stdin: Array(script.utf8)).stdoutText
             return writers.map { writer in
                 let expected = "\(token)-\(writer.name)"
@@ -51,7 +53,7 @@ struct SessionSharingCheck: Sendable {
         }
         _ = await sessions.forEach(webs) { host, transport in
             _ = try await transport.run("/bin/sh -s", stdin: Array(RemoteProbes.sessionDestroy(
-                phpIni: phpIni, ids: [ids[host.name]!]).utf8))
+                phpIni: phpInis[host.name]!, ids: [ids[host.name]!]).utf8))
             return []
         }
         return checks

@@ -15,9 +15,10 @@ public struct Verifier: Sendable {
         }
     }
 
-    /// Host paths that differ between OS families (EL defaults).
+    /// Host paths. The php.ini is each web host's family's (`OSFamily.servingPHPIni`) unless `phpIni` names
+    /// one for every host (tests of the probes on this machine).
     public struct Paths: Sendable {
-        public var phpIni = "/etc/php.ini"
+        public var phpIni: String?
         public var documentRoot = "/var/www/html"
         /// Where httpd serves the document root on each web host's private address.
         public var webPort = 80
@@ -63,8 +64,9 @@ public struct Verifier: Sendable {
         }
         checks += await memcachedChecks(sessions)
         checks += await reachabilityChecks(sessions)
-        checks += await phpChecks(sessions)
-        checks += await SessionSharingCheck(verifier: self, sessions: sessions).run()
+        let phpInis = await servingPHPInis(sessions)
+        checks += await phpChecks(sessions, phpInis: phpInis)
+        checks += await SessionSharingCheck(verifier: self, sessions: sessions, phpInis: phpInis).run()
         await sessions.closeAll()
         return VerifyReport(checks: checks)
     }
@@ -135,17 +137,36 @@ public struct Verifier: Sendable {
         }
     }
 
+    /// Each web host's php.ini of the PHP that serves pages, by host name: from its OS family, recognised the
+    /// way the facts script does.
+    func servingPHPInis(_ sessions: HostConnections) async -> [String: String] {
+        let script = PlatformDetection.script(families: OSFamilies.all) + "\n"
+        let forced = paths.phpIni
+        let found = await BoundedParallel.map(inventory.webHosts, limit: HostConnections.parallelism) { host -> String in
+            if let forced { return forced }
+            // An unrecognised host is checked against EL's path; the PHP checks then say what is wrong.
+            guard let transport = sessions.transports[host.name],
+                  let output = try? await transport.run("/bin/sh -s", stdin: Array(script.utf8)).stdoutText,
+                  let key = ProbeOutput.field("family", in: output), let family = OSFamilies.named(key) else {
+                return OSFamilies.el5.servingPHPIni
+            }
+            return family.servingPHPIni
+        }
+        return Dictionary(uniqueKeysWithValues: zip(inventory.webHosts.map(\.name), found))
+    }
+
     /// The handler's extension is loaded and PHP's effective session settings are the expected ones.
-    func phpChecks(_ sessions: HostConnections) async -> [VerifyCheck] {
+    func phpChecks(_ sessions: HostConnections, phpInis: [String: String]) async -> [VerifyCheck] {
         let extensionName = inventory.php.sessionHandler.rawValue
         return await sessions.forEach(inventory.webHosts) { host, transport in
-            let script = RemoteProbes.phpSessionSettings(phpIni: paths.phpIni, extensionName: extensionName)
+            let phpIni = phpInis[host.name] ?? OSFamilies.el5.servingPHPIni
+            let script = RemoteProbes.phpSessionSettings(phpIni: phpIni, extensionName: extensionName)
             let result = try await transport.run("/bin/sh -s", stdin: Array(script.utf8))
             let out = result.stdoutText
             guard let ext = ProbeOutput.field("EXT", in: out) else {
                 let why = (result.stderrText + out).trimmingSpaces.split(separator: "\n").first.map(String.init) ?? "no output"
                 return [VerifyCheck(host: host.name, check: "php.extension", passed: false,
-                                    detail: "cannot run php with \(paths.phpIni): \(why)")]
+                                    detail: "cannot run php with \(phpIni): \(why)")]
             }
             let handler = ProbeOutput.field("HANDLER", in: out) ?? ""
             let path = ProbeOutput.field("PATH", in: out) ?? ""

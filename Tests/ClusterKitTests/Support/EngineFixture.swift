@@ -50,7 +50,7 @@ struct EngineFixture {
     func transport(_ name: String) -> InMemoryTransport { transports[name]! }
 
     static func sysconfig(_ settings: MemcachedSettings) -> String {
-        "PORT=\"\(settings.port)\"\nUSER=\"\(settings.user)\"\nMAXCONN=\"\(settings.maxConnections)\"\n"
+        "PORT=\"\(settings.port)\"\nUSER=\"\(settings.user ?? "memcached")\"\nMAXCONN=\"\(settings.maxConnections)\"\n"
             + "CACHESIZE=\"\(settings.cacheSizeMB)\"\nOPTIONS=\"\"\n"
     }
 
@@ -77,16 +77,21 @@ struct EngineFixture {
         }
     }
 
+    /// Every host planned as EL5 (the only family these hand-written renderings are for).
+    func targets(limit: String? = nil) throws -> [HostTarget] {
+        let renderings = Dictionary(uniqueKeysWithValues: self.renderings.map { ($0.host.name, $0) })
+        return try PlanBuilder().targets(inventory: inventory, limit: limit.map(HostLimit.init)) { host, _ in
+            renderings[host.name]!
+        }.map { HostTarget(host: $0.host, candidates: $0.candidates.filter { $0.family == OSFamilies.el5 }) }
+    }
+
     func plan(limit: String? = nil, pool: ConnectionPool? = nil) async throws -> Plan {
-        let builder = PlanBuilder()
-        let desired = try builder.desiredStates(inventory: inventory, renderings: renderings,
-                                                limit: limit.map(HostLimit.init))
-        return await builder.plan(desired, pool: pool ?? self.pool, parallel: 4)
+        await PlanBuilder().plan(try targets(limit: limit), pool: pool ?? self.pool, parallel: 4)
     }
 
     func apply(_ plan: Plan, checkFingerprints: Bool = false, parallel: Int = 4) async -> ApplyRecap {
-        await ClusterApplier(family: ELFamily(), parallel: parallel, firewallTiming: .immediate).apply(plan, pool: pool,
-                                                                           checkFingerprints: checkFingerprints)
+        await ClusterApplier(parallel: parallel, firewallTiming: .immediate).apply(plan, pool: pool,
+                                                                                  checkFingerprints: checkFingerprints)
     }
 
     /// Plans and applies everything; returns the recap.

@@ -1,0 +1,98 @@
+/// One operating-system release line clusterctl supports (EL 5, Debian 12, Ubuntu 24.04 …): what it is called,
+/// how a host is recognised as one, and everything about it the engine needs — package names, paths, file
+/// formats, services, firewall persistence — as data, plus the two strategies whose behaviour really differs
+/// (`PackageManager`, `ServiceManager`). The engine asks the family; it never branches on an OS name.
+///
+/// Every command a family returns is a complete POSIX-sh command line with every argument quoted.
+public struct OSFamily: Sendable, CustomStringConvertible {
+    /// Identifier in saved plans, the inventory's `os` and plan headers ("el5", "debian12", "ubuntu24.04").
+    public var key: String
+    /// For people: "EL 5", "Debian 12".
+    public var name: String
+    /// Which hosts are this family (from /etc/os-release or /etc/redhat-release).
+    public var match: PlatformMatch
+    public var packageManager: any PackageManager
+    public var serviceManager: any ServiceManager
+
+    /// Repository packages installed first, before any package that comes from them (EPEL on EL5).
+    public var repositoryPackages: [String]
+    public var memcachedPackages: [String]
+    /// The web server, its PHP and PHP's CLI (verify runs PHP on web hosts).
+    public var webPackages: [String]
+    /// The PHP extension package for each session handler.
+    public var extensionPackages: [SessionHandler: String]
+    /// What the firewall step needs on every host it manages (iptables, and what restores rules at boot).
+    public var firewallPackages: [String]
+
+    public var memcachedService: String
+    public var webService: String
+    /// Installing a service's package also starts it (Debian's postinst does), with the package's own config:
+    /// a start planned for such a service after an install must be a restart to read the files written since.
+    public var packagesStartServices: Bool
+    /// memcached's own configuration file: its path and the template that renders it in this family's format.
+    public var memcachedConfig: ConfigFile
+    /// The user the memcached package creates (used when the inventory does not name one).
+    public var memcachedUser: String
+    /// Every php.ini clusterctl edits on web hosts, each with the service that reads it (nil: the CLI).
+    public var phpIniFiles: [ConfigFile.PHPIni]
+    /// The php.ini of the PHP that serves pages: what verify checks PHP's settings against.
+    public var servingPHPIni: String
+    /// Saves the running iptables rules where the OS restores them from at boot.
+    public var firewallPersistCommand: String
+
+    public var description: String { name }
+
+    /// Packages for a host with these roles, in install order.
+    public func packages(for roles: Set<Role>, sessionHandler: SessionHandler, firewall: Bool) -> [String] {
+        var result: [String] = []
+        if roles.contains(.memcache) { result += memcachedPackages }
+        if roles.contains(.web) { result += webPackages + [extensionPackages[sessionHandler]].compactMap { $0 } }
+        if firewall && !roles.isEmpty { result += firewallPackages.filter { !result.contains($0) } }
+        return result
+    }
+
+    /// Service names for a host with these roles, in start order.
+    public func services(for roles: Set<Role>) -> [String] {
+        (roles.contains(.memcache) ? [memcachedService] : []) + (roles.contains(.web) ? [webService] : [])
+    }
+
+    /// Which service must restart when the file at `path` changes (nil: none).
+    public func service(restartedBy path: String) -> String? {
+        if path == memcachedConfig.path { return memcachedService }
+        return phpIniFiles.first { $0.path == path }?.restarts
+    }
+}
+
+/// A whole file clusterctl renders and owns.
+public struct ConfigFile: Sendable, Equatable {
+    public var path: String
+    public var template: TemplateName
+
+    /// A php.ini whose session lines clusterctl edits in place.
+    public struct PHPIni: Sendable, Equatable {
+        public var path: String
+        /// The service that reads it (restarted when it changes); nil for the CLI's.
+        public var restarts: String?
+    }
+}
+
+/// How a host is recognised. `ids` are matched against /etc/os-release's ID and ID_LIKE words (a derivative
+/// such as Rocky says ID_LIKE="rhel centos fedora"); `version` against VERSION_ID — its major part (before the
+/// first dot) unless `exactVersion` (Ubuntu's "24.04"). Hosts without os-release (EL5, EL6) are read from
+/// /etc/redhat-release, which counts as ID "rhel".
+public struct PlatformMatch: Sendable, Equatable {
+    public var ids: [String]
+    public var version: String
+    public var exactVersion: Bool
+
+    public init(ids: [String], version: String, exactVersion: Bool = false) {
+        self.ids = ids
+        self.version = version
+        self.exactVersion = exactVersion
+    }
+}
+
+extension OSFamily: Equatable {
+    /// Families are values from one table (`OSFamilies`): the key identifies them.
+    public static func == (lhs: OSFamily, rhs: OSFamily) -> Bool { lhs.key == rhs.key }
+}

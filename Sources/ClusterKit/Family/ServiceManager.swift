@@ -1,0 +1,45 @@
+/// How a family enables, starts and inspects services: SysV init scripts with chkconfig (EL5, EL6) or systemd.
+public protocol ServiceManager: Sendable {
+    /// Facts-script fragment printing `service NAME enabled|disabled running|stopped`. Only states are
+    /// printed, never pids, so facts of an unchanged host are byte-identical between runs (the saved-plan
+    /// fingerprint depends on that).
+    func factsCommand(_ quotedService: String) -> String
+    func enableCommand(_ service: String) -> String
+    func startCommand(_ service: String) -> String
+    func restartCommand(_ service: String) -> String
+}
+
+/// chkconfig + `service` (EL5, EL6).
+public struct SysVServices: ServiceManager {
+    public init() {}
+
+    /// Enabled = on in runlevel 3 (what `chkconfig NAME on` sets, and the EL server default runlevel).
+    /// Running = `service NAME status` exits 0 (LSB).
+    public func factsCommand(_ s: String) -> String {
+        """
+        if chkconfig --list \(s) 2>/dev/null | grep -q '[[:space:]]3:on'; then e=enabled; else e=disabled; fi
+        if service \(s) status >/dev/null 2>&1; then r=running; else r=stopped; fi
+        echo "service "\(s)" $e $r"
+        """
+    }
+    public func enableCommand(_ service: String) -> String { "chkconfig " + ShellQuote.quote(service) + " on" }
+    public func startCommand(_ service: String) -> String { "service " + ShellQuote.quote(service) + " start" }
+    public func restartCommand(_ service: String) -> String { "service " + ShellQuote.quote(service) + " restart" }
+}
+
+/// systemd (EL7+, Debian, Ubuntu). `enable` without `--now`: not every EL7 systemctl has it, and starting is
+/// its own step (after the config files are written).
+public struct SystemdServices: ServiceManager {
+    public init() {}
+
+    public func factsCommand(_ s: String) -> String {
+        """
+        if systemctl is-enabled --quiet \(s) 2>/dev/null; then e=enabled; else e=disabled; fi
+        if systemctl is-active --quiet \(s) 2>/dev/null; then r=running; else r=stopped; fi
+        echo "service "\(s)" $e $r"
+        """
+    }
+    public func enableCommand(_ service: String) -> String { "systemctl enable " + ShellQuote.quote(service) }
+    public func startCommand(_ service: String) -> String { "systemctl start " + ShellQuote.quote(service) }
+    public func restartCommand(_ service: String) -> String { "systemctl restart " + ShellQuote.quote(service) }
+}

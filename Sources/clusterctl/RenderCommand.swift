@@ -57,8 +57,14 @@ struct RenderCommand: ParsableCommand {
                 .map { String($0.relativePath.dropFirst(name.count + 1)) }
             let padded = name + String(repeating: " ", count: width - name.count)
             let roleText = roles.isEmpty ? "(no role)" : roles
+            let assumed = rendering.host.os == nil ? "*" : ""
             lines.append("  \(padded)  \(roleText.padding(toLength: 14, withPad: " ", startingAt: 0))"
+                         + "\(rendering.family.key)\(assumed): "
                          + "\(hostFiles.joined(separator: ", ")) (\(rendering.firewallRules.rules.count) firewall rules)")
+        }
+        if renderings.contains(where: { $0.host.os == nil }) {
+            lines.append("* no os in the inventory: rendered for \(Renderer.defaultFamily.name); plan recognises each host's OS "
+                         + "itself. Set \"os\" (\(OSFamilies.all.map(\.key).joined(separator: ", "))) to render for another.")
         }
         return lines.joined(separator: "\n")
     }

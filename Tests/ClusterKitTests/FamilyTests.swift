@@ -166,5 +166,20 @@ import Testing
         #expect(renderings[0].managedFiles.map(\.path) == ["/etc/memcached.conf"])
         #expect(renderings[0].family.key == "debian12")
         #expect(renderings[1].family.key == "el5")
+        #expect(renderings[0].managedFiles[0].contents == """
+            # /etc/memcached.conf for mc1: managed by clusterctl, local changes are overwritten.
+            # Read by systemd-memcached-wrapper (Debian, Ubuntu), one option per line: memcached listens only on the
+            # private address (the package's default "-l 127.0.0.1" is gone on purpose).
+            -p 11211
+            -u memcache
+            -m 64
+            -c 1024
+            -l 198.18.0.11
+            -P /var/run/memcached/memcached.pid
+            logfile /var/log/memcached.log
+            # memcached.extraOptions (the wrapper strips the trailing blank):
+
+
+            """)
     }
 }

@@ -9,7 +9,7 @@ import Testing
     @Test func exampleInventoryLoadsWithDefaultsAndOverridesMerged() throws {
         let inventory = try InventoryLoader.load(path: Self.repositoryRoot.appendingPathComponent("inventory.example.json").path)
         #expect(inventory.hosts.map(\.name) == ["mc1", "monitor1", "web1", "web2"])
-        #expect(inventory.memcached == MemcachedSettings(port: 11211, user: "memcached", maxConnections: 1024,
+        #expect(inventory.memcached == MemcachedSettings(port: 11211, maxConnections: 1024,
                                                          cacheSizeMB: 64, extraOptions: ["-U", "0"]))
         #expect(inventory.php.sessionHandler == .memcache)
         #expect(inventory.firewall.allowFrom == ["10.180.1.0/24"])

@@ -5,13 +5,6 @@ import Testing
 /// SSH against hosts whose yum/rpm/chkconfig/service shims log every call, with real memcached and PHP.
 /// What happened is proven from the hosts' own records (call logs, inodes, processes), not from our output.
 @Suite(.serialized) struct PlanApplyTests {
-    static let sessionPage = """
-        <?php
-        session_start();
-        if (isset($_GET['set'])) { $_SESSION['value'] = $_GET['set']; }
-        echo isset($_SESSION['value']) ? $_SESSION['value'] : 'none';
-        """
-
     // MARK: 1, 2, 3, 7
 
     @Test func freshClusterPlansAppliesSharesSessionsAndThenStaysConverged() async throws {
@@ -28,7 +21,7 @@ import Testing
             }
 
             for web in ["web1", "web2"] {
-                try await cluster.run(web, "mkdir -p /var/www/html && cat > /var/www/html/session.php <<'EOF'\n\(Self.sessionPage)\nEOF")
+                try await cluster.run(web, "mkdir -p /var/www/html && cat > /var/www/html/session.php <<'EOF'\n\(sessionPage)\nEOF")
             }
             let apply = try await clusterctl(["apply", "-i", inventory, "--yes"])
             #expect(apply.status == 0, "\(apply.stdout)\n\(apply.stderr)")
@@ -69,7 +62,7 @@ import Testing
         try await TestCluster.withCluster(memcache: 1, web: 2) { cluster in
             #expect(try await clusterctl(["apply", "-i", cluster.inventoryPath, "--yes"]).status == 0)
             let before = try await records(cluster)
-            let changed = try inventory(cluster, cacheSizeMB: 96)
+            let changed = try inventoryWith(cluster, cacheSizeMB: 96)
             let plan = try await clusterctl(["plan", "-i", changed])
             #expect(plan.stdout.contains("Plan: 1 of 3 hosts change; 0 packages, 1 files, 1 services, 0 firewall chains."), "\(plan.stdout)")
             #expect(plan.stdout.contains("-CACHESIZE=\"64\"\n") && plan.stdout.contains("+CACHESIZE=\"96\"\n"))
@@ -93,7 +86,7 @@ import Testing
     @Test func savedPlanGoesStaleWhenPHPIniIsEditedBehindItsBack() async throws {
         try await TestCluster.withCluster(memcache: 1, web: 2) { cluster in
             #expect(try await clusterctl(["apply", "-i", cluster.inventoryPath, "--yes"]).status == 0)
-            let changed = try inventory(cluster, cacheSizeMB: 80)
+            let changed = try inventoryWith(cluster, cacheSizeMB: 80)
             let planFile = NSTemporaryDirectory() + "clusterctl-plan-\(UUID().uuidString).json"
             defer { try? FileManager.default.removeItem(atPath: planFile) }
             #expect(try await clusterctl(["plan", "-i", changed, "--out", planFile]).status == 0)
@@ -163,22 +156,5 @@ import Testing
             let trimmed = line.drop { $0 == " " || $0 == "\t" }
             return !trimmed.hasPrefix("session.save_handler") && !trimmed.hasPrefix("session.save_path")
         }
-    }
-
-    /// The cluster's inventory with another cacheSizeMB, written next to it.
-    private func inventory(_ cluster: TestCluster, cacheSizeMB: Int) throws -> String {
-        let data = try Data(contentsOf: URL(fileURLWithPath: cluster.inventoryPath))
-        var json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        var memcached = json["memcached"] as? [String: Any] ?? [:]
-        memcached["cacheSizeMB"] = cacheSizeMB
-        json["memcached"] = memcached
-        let path = (cluster.inventoryPath as NSString).deletingLastPathComponent + "/inventory-cache\(cacheSizeMB).json"
-        try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted]).write(to: URL(fileURLWithPath: path))
-        return path
-    }
-
-    private func http(_ address: String, _ path: String, sessionID: String) async throws -> String {
-        try await runProcess("/usr/bin/curl", ["-s", "--max-time", "10", "-H", "Cookie: PHPSESSID=\(sessionID)",
-                                               "http://\(address)\(path)"]).stdout
     }
 }

@@ -19,3 +19,18 @@ extension TestCluster {
         return output.stdout
     }
 }
+
+/// The seed's session check: a page that stores `?set=` in the session and prints what the session holds.
+let sessionPage = """
+    <?php
+    session_start();
+    if (isset($_GET['set'])) { $_SESSION['value'] = $_GET['set']; }
+    echo isset($_SESSION['value']) ? $_SESSION['value'] : 'none';
+    """
+
+/// GET http://address/path with the session cookie set explicitly (a cookie jar would not send web1's cookie
+/// to web2's address); returns the body.
+func http(_ address: String, _ path: String, sessionID: String) async throws -> String {
+    try await runProcess("/usr/bin/curl", ["-s", "--max-time", "10", "-H", "Cookie: PHPSESSID=\(sessionID)",
+                                           "http://\(address)\(path)"]).stdout
+}

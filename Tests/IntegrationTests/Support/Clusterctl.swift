@@ -34,3 +34,15 @@ func http(_ address: String, _ path: String, sessionID: String) async throws -> 
     try await runProcess("/usr/bin/curl", ["-s", "--max-time", "10", "-H", "Cookie: PHPSESSID=\(sessionID)",
                                            "http://\(address)\(path)"]).stdout
 }
+
+/// The cluster's inventory with another cacheSizeMB, written next to it.
+func inventoryWith(_ cluster: TestCluster, cacheSizeMB: Int) throws -> String {
+    let data = try Data(contentsOf: URL(fileURLWithPath: cluster.inventoryPath))
+    var json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    var memcached = json["memcached"] as? [String: Any] ?? [:]
+    memcached["cacheSizeMB"] = cacheSizeMB
+    json["memcached"] = memcached
+    let path = (cluster.inventoryPath as NSString).deletingLastPathComponent + "/inventory-cache\(cacheSizeMB).json"
+    try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted]).write(to: URL(fileURLWithPath: path))
+    return path
+}

@@ -37,6 +37,12 @@ import Testing
         (osRelease("linuxmint", like: "ubuntu debian", version: "21.3", pretty: "Linux Mint 21.3"), "unsupported", "Linux Mint 21.3"),
         (osRelease("ubuntu", like: "debian", version: "20.04", pretty: "Ubuntu 20.04.6 LTS"), "unsupported", "Ubuntu 20.04.6 LTS"),
         (osRelease("gentoo", version: nil, pretty: "Gentoo Linux"), "unsupported", "Gentoo Linux"),
+        (osRelease("rocky", like: "rhel centos fedora", version: "9.4", pretty: "Rocky Linux 9.4 (Blue Onyx)"), "el9",
+         "Rocky Linux 9.4 (Blue Onyx)"),
+        (osRelease("almalinux", like: "rhel centos fedora", version: "8.10", pretty: "AlmaLinux 8.10"), "el8", "AlmaLinux 8.10"),
+        (osRelease("centos", like: "rhel fedora", version: "7", pretty: "CentOS Linux 7 (Core)"), "el7", "CentOS Linux 7 (Core)"),
+        (osRelease("fedora", version: "40", pretty: "Fedora Linux 40"), "unsupported", "Fedora Linux 40"),
+        (osRelease("amzn", like: "centos rhel fedora", version: "2", pretty: "Amazon Linux 2"), "unsupported", "Amazon Linux 2"),
     ])
     func recognisesOSRelease(file: String, family: String, os: String) async throws {
         let found = try await Self.detect(osRelease: file)
@@ -47,6 +53,7 @@ import Testing
     @Test func recognisesEL5FromRedhatRelease() async throws {
         #expect(try await Self.detect(redhatRelease: "CentOS release 5.11 (Final)\n") == ("CentOS release 5.11 (Final)", "el5"))
         #expect(try await Self.detect(redhatRelease: "Red Hat Enterprise Linux Server release 5.4 (Tikanga)\n").family == "el5")
+        #expect(try await Self.detect(redhatRelease: "CentOS release 6.10 (Final)\n").family == "el6")
         #expect(try await Self.detect().family == "unsupported")
     }
 
@@ -56,7 +63,7 @@ import Testing
                 == OSFamilies.all.count)
         for family in OSFamilies.all {
             #expect(family.service(restartedBy: family.memcachedConfig.path) == family.memcachedService)
-            #expect(family.phpIniFiles.contains { $0.path == family.servingPHPIni && $0.restarts == family.webService })
+            #expect(family.phpSettingsFiles.contains { $0.path == family.servingPHPIni && family.webServices.contains($0.restarts ?? "") })
         }
     }
 

@@ -25,10 +25,10 @@ enum InventoryFixtures {
 @Suite struct InventoryValidationTests {
     static let cases: [BadInventory] = [
         .init(name: "unknown top-level os", json: inventoryJSON(top: #""os": "debain12""#),
-              path: "os", message: #"unknown OS family "debain12"; did you mean "debian12"? supported: el5, debian11, debian12, ubuntu22.04, ubuntu24.04"#),
+              path: "os", message: #"unknown OS family "debain12"; did you mean "debian12"? supported: el5, el6, el7, el8, el9, debian11, debian12, ubuntu22.04, ubuntu24.04"#),
         .init(name: "unknown host os", json: inventoryJSON(hosts: InventoryFixtures.withWeb1(
                 #"{ "roles": ["web"], "address": "203.0.113.21", "os": "gentoo" }"#)),
-              path: "hosts.web1.os", message: #"unknown OS family "gentoo"; supported: el5, debian11, debian12, ubuntu22.04, ubuntu24.04"#),
+              path: "hosts.web1.os", message: #"unknown OS family "gentoo"; supported: el5, el6, el7, el8, el9, debian11, debian12, ubuntu22.04, ubuntu24.04"#),
         .init(name: "memcached port zero", json: inventoryJSON(top: #""memcached": { "port": 0 }"#),
               path: "memcached.port", message: "port 0 is outside 1-65535"),
         .init(name: "memcached port too large", json: inventoryJSON(top: #""memcached": { "port": 70000 }"#),

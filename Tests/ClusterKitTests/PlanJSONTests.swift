@@ -61,7 +61,7 @@ import Testing
             ("\"path\" : \"/etc/sysconfig/memcached\"", "\"path\" : \"/etc/../root/x\"",
              "hosts[0].changes[2].file.path: not an absolute path: /etc/../root/x"),
             ("\"os\" : \"el5\"", "\"os\" : \"plan9\"",
-             "hosts[0].os: unknown OS family \"plan9\" (supported: el5, debian11, debian12, ubuntu22.04, ubuntu24.04)"),
+             "hosts[0].os: unknown OS family \"plan9\" (supported: el5, el6, el7, el8, el9, debian11, debian12, ubuntu22.04, ubuntu24.04)"),
         ]
         for (original, replacement, message) in cases {
             #expect(good.contains(original))

@@ -100,7 +100,10 @@ public struct HostApplier: Sendable {
         let query = FactsQuery(packages: [], services: [], files: [file.path], firewall: false)
         let facts = try await FactsGatherer.gather(host: hostName, query: query, family: family, transport: transport)
         let current = facts.files[file.path]
-        let edited = PHPIniEditor.edit(current?.contents ?? [], settings: settings.map(\.phpIniSetting))
+        let format = file.editFormat ?? .phpIni
+        // An override layer the packages did not create overrides nothing: there is nothing to edit.
+        if current == nil && !format.createsMissing { return nil }
+        let edited = SettingsEditor.edit(current?.contents ?? [], settings: settings.map(\.phpIniSetting), format: format)
         if let current, current.contents == edited { return nil }
         var refreshed = file
         refreshed.exists = current != nil

@@ -45,6 +45,8 @@ public enum FactsParser {
                 facts.family = words[1]
             case "ufw" where words.count == 2 && words[1] == "active":
                 facts.ufwActive = true
+            case "firewalld" where words.count == 2 && words[1] == "running":
+                facts.firewalldRunning = true
             case "package" where words.count == 3 && ["installed", "absent"].contains(words[2]):
                 facts.packages[words[1]] = words[2] == "installed"
             case "service" where words.count == 4:

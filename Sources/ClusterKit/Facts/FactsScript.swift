@@ -48,6 +48,7 @@ public struct FactsCandidate: Sendable, Equatable {
 ///     file absent /etc/php.ini
 ///     begin-iptables / hex / end-iptables     or     iptables missing
 ///     ufw active                                               (only where ufw is installed and active)
+///     firewalld running                                        (only where firewalld runs)
 ///     end-facts
 ///
 /// A host of a family that is not among the candidates reports only `os` and `family`.
@@ -93,6 +94,7 @@ public enum FactsScript {
               echo end-iptables
             else echo 'iptables missing'; fi
             if command -v ufw >/dev/null 2>&1 && ufw status 2>/dev/null | grep -q '^Status: active'; then echo 'ufw active'; fi
+            if command -v firewall-cmd >/dev/null 2>&1 && [ "$(firewall-cmd --state 2>/dev/null)" = running ]; then echo 'firewalld running'; fi
             """)
         }
         return lines.joined(separator: "\n")

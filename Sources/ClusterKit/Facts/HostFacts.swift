@@ -15,6 +15,8 @@ public struct HostFacts: Sendable, Equatable {
     public var iptablesSave: String?
     /// ufw is installed and active (it owns iptables there: clusterctl must not work around it).
     public var ufwActive: Bool
+    /// firewalld runs (EL7+ by default): a `firewall-cmd --reload` would flush rules added beside it.
+    public var firewalldRunning: Bool = false
     /// SHA-256 (hex) of the raw facts output: equal fingerprints = nothing the plan depends on changed.
     public var fingerprint: String
 

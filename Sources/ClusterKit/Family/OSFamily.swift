@@ -14,8 +14,9 @@ public struct OSFamily: Sendable, CustomStringConvertible {
     public var packageManager: any PackageManager
     public var serviceManager: any ServiceManager
 
-    /// Repository packages installed first, before any package that comes from them (EPEL on EL5).
-    public var repositoryPackages: [String]
+    /// The repository packages a package comes from (EPEL's `epel-release` for memcached on EL5): installed
+    /// first, in a transaction of their own, and only for hosts that need them.
+    public var repositories: [String: [String]]
     public var memcachedPackages: [String]
     /// The web server, its PHP and PHP's CLI (verify runs PHP on web hosts).
     public var webPackages: [String]
@@ -25,7 +26,8 @@ public struct OSFamily: Sendable, CustomStringConvertible {
     public var firewallPackages: [String]
 
     public var memcachedService: String
-    public var webService: String
+    /// The web tier's services, in start order (php-fpm before the httpd that hands PHP to it).
+    public var webServices: [String]
     /// Installing a service's package also starts it (Debian's postinst does), with the package's own config:
     /// a start planned for such a service after an install must be a restart to read the files written since.
     public var packagesStartServices: Bool
@@ -33,8 +35,9 @@ public struct OSFamily: Sendable, CustomStringConvertible {
     public var memcachedConfig: ConfigFile
     /// The user the memcached package creates (used when the inventory does not name one).
     public var memcachedUser: String
-    /// Every php.ini clusterctl edits on web hosts, each with the service that reads it (nil: the CLI).
-    public var phpIniFiles: [ConfigFile.PHPIni]
+    /// Every file whose session settings clusterctl edits on web hosts — php.ini, and the override layers
+    /// above it that would otherwise win — each with the service that reads it (nil: the CLI).
+    public var phpSettingsFiles: [ConfigFile.PHPSettings]
     /// The php.ini of the PHP that serves pages: what verify checks PHP's settings against.
     public var servingPHPIni: String
     /// Saves the running iptables rules where the OS restores them from at boot.
@@ -53,13 +56,22 @@ public struct OSFamily: Sendable, CustomStringConvertible {
 
     /// Service names for a host with these roles, in start order.
     public func services(for roles: Set<Role>) -> [String] {
-        (roles.contains(.memcache) ? [memcachedService] : []) + (roles.contains(.web) ? [webService] : [])
+        (roles.contains(.memcache) ? [memcachedService] : []) + (roles.contains(.web) ? webServices : [])
+    }
+
+    /// The repository packages `packages` come from, in order, each once.
+    public func repositoryPackages(for packages: [String]) -> [String] {
+        var result: [String] = []
+        for package in packages {
+            for repository in repositories[package] ?? [] where !result.contains(repository) { result.append(repository) }
+        }
+        return result
     }
 
     /// Which service must restart when the file at `path` changes (nil: none).
     public func service(restartedBy path: String) -> String? {
         if path == memcachedConfig.path { return memcachedService }
-        return phpIniFiles.first { $0.path == path }?.restarts
+        return phpSettingsFiles.first { $0.path == path }?.restarts
     }
 }
 
@@ -68,11 +80,18 @@ public struct ConfigFile: Sendable, Equatable {
     public var path: String
     public var template: TemplateName
 
-    /// A php.ini whose session lines clusterctl edits in place.
-    public struct PHPIni: Sendable, Equatable {
+    /// A file whose session lines clusterctl edits in place.
+    public struct PHPSettings: Sendable, Equatable {
         public var path: String
+        public var format: SettingsFormat
         /// The service that reads it (restarted when it changes); nil for the CLI's.
         public var restarts: String?
+
+        public init(path: String, format: SettingsFormat = .phpIni, restarts: String?) {
+            self.path = path
+            self.format = format
+            self.restarts = restarts
+        }
     }
 }
 

@@ -67,9 +67,11 @@ public struct FileChange: Sendable, Equatable, Codable {
     /// For edits (php.ini): the settings, re-applied to the file as it is at write time when packages were
     /// installed earlier in the same apply (installing `php` creates php.ini after the facts were taken).
     public var editSettings: [IniSetting]?
+    /// The format of an edited file (php.ini, or an override layer above it).
+    public var editFormat: SettingsFormat?
 
     public init(path: String, exists: Bool, newContents: [UInt8], mode: Int32, owner: String, group: String,
-                diff: String, editSettings: [IniSetting]? = nil) {
+                diff: String, editSettings: [IniSetting]? = nil, editFormat: SettingsFormat? = nil) {
         self.path = path
         self.exists = exists
         self.newContents = newContents
@@ -78,9 +80,10 @@ public struct FileChange: Sendable, Equatable, Codable {
         self.group = group
         self.diff = diff
         self.editSettings = editSettings
+        self.editFormat = editFormat
     }
 
-    enum CodingKeys: String, CodingKey { case path, exists, contentBase64, mode, owner, group, diff, editSettings }
+    enum CodingKeys: String, CodingKey { case path, exists, contentBase64, mode, owner, group, diff, editSettings, editFormat }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -99,6 +102,7 @@ public struct FileChange: Sendable, Equatable, Codable {
         group = try c.decode(String.self, forKey: .group)
         diff = try c.decode(String.self, forKey: .diff)
         editSettings = try c.decodeIfPresent([IniSetting].self, forKey: .editSettings)
+        editFormat = try c.decodeIfPresent(SettingsFormat.self, forKey: .editFormat)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -111,6 +115,7 @@ public struct FileChange: Sendable, Equatable, Codable {
         try c.encode(group, forKey: .group)
         try c.encode(diff, forKey: .diff)
         try c.encodeIfPresent(editSettings, forKey: .editSettings)
+        try c.encodeIfPresent(editFormat, forKey: .editFormat)
     }
 }
 

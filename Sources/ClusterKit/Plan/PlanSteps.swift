@@ -45,24 +45,31 @@ public struct PackagesStep: PlanStep {
 public struct FilesStep: PlanStep {
     public init() {}
     public func changes(desired: DesiredState, facts: HostFacts, earlier: [Change]) -> [Change] {
-        desired.files.compactMap { fileChange($0, current: facts.files[$0.path]) }
+        let installs = earlier.contains { $0.kind == .installPackage }
+        return desired.files.compactMap { fileChange($0, current: facts.files[$0.path], packagesInstalled: installs) }
     }
 
-    func fileChange(_ file: DesiredFile, current: RemoteFile?) -> Change? {
+    /// `packagesInstalled`: this plan installs packages, which may create a file that is missing now.
+    func fileChange(_ file: DesiredFile, current: RemoteFile?, packagesInstalled: Bool) -> Change? {
+        if current == nil, !packagesInstalled, case .settingsEdit(let format, _) = file.content, !format.createsMissing {
+            return nil   // an override layer that is not there overrides nothing
+        }
         let newContents: [UInt8], mode: Int32, owner: String, group: String
         var settings: [IniSetting]?
+        var format: SettingsFormat?
         switch file.content {
         case .whole(let managed):
             newContents = Array(managed.contents.utf8)
             (mode, owner, group) = (managed.mode, managed.owner, managed.group)
-        case .phpIniEdit(let edits):
+        case .settingsEdit(let editFormat, let edits):
             // An edited file keeps its owner and mode; a new one gets the distribution's.
-            newContents = PHPIniEditor.edit(current?.contents ?? [], settings: edits)
+            newContents = SettingsEditor.edit(current?.contents ?? [], settings: edits, format: editFormat)
             (mode, owner, group) = (current?.mode ?? 0o644, current?.owner ?? "root", current?.group ?? "root")
             settings = edits.map(IniSetting.init)
+            format = editFormat
         }
         var reasons: [String] = []
-        if current == nil, case .phpIniEdit = file.content {
+        if current == nil, case .settingsEdit = file.content {
             // e.g. php.ini before `php` is installed: apply edits the file the package creates (if it does).
             reasons.append("not present yet; the edit applies to the file the packages install")
         } else if current == nil {
@@ -78,7 +85,8 @@ public struct FilesStep: PlanStep {
         let diff = UnifiedDiff.diff(old: current?.contents ?? [], new: newContents,
                                     oldLabel: current == nil ? "/dev/null" : file.path, newLabel: file.path)
         let change = FileChange(path: file.path, exists: current != nil, newContents: newContents, mode: mode,
-                                owner: owner, group: group, diff: diff, editSettings: settings)
+                                owner: owner, group: group, diff: diff, editSettings: settings,
+                                editFormat: format)
         return .write(change, reason: reasons.joined(separator: ", "))
     }
 

@@ -31,16 +31,16 @@ public struct DesiredState: Sendable, Equatable {
             DesiredFile(path: $0.path, content: .whole($0), restarts: family.service(restartedBy: $0.path))
         }
         if !rendering.phpIniSettings.isEmpty {
-            for ini in family.phpIniFiles {
-                files.append(DesiredFile(path: ini.path, content: .phpIniEdit(rendering.phpIniSettings),
-                                         restarts: ini.restarts))
+            for file in family.phpSettingsFiles {
+                files.append(DesiredFile(path: file.path, content: .settingsEdit(file.format, rendering.phpIniSettings),
+                                         restarts: file.restarts))
             }
         }
         let firewall = manageFirewall ? rendering.firewallRules : nil
         let packages = family.packages(for: roles, sessionHandler: inventory.php.sessionHandler,
                                        firewall: firewall != nil)
         self.init(host: rendering.host, family: family,
-                  repositoryPackages: packages.isEmpty ? [] : family.repositoryPackages,
+                  repositoryPackages: family.repositoryPackages(for: packages),
                   packages: packages, files: files, services: family.services(for: roles), firewall: firewall)
     }
 
@@ -56,8 +56,9 @@ public struct DesiredFile: Sendable, Equatable {
     public enum Content: Sendable, Equatable {
         /// clusterctl owns the whole file.
         case whole(ManagedFile)
-        /// Only these php.ini settings are ours; every other byte stays (`PHPIniEditor`).
-        case phpIniEdit([PHPIniSetting])
+        /// Only these session settings are ours, in a file of this format; every other byte stays
+        /// (`SettingsEditor`).
+        case settingsEdit(SettingsFormat, [PHPIniSetting])
     }
 
     public var path: String

@@ -6,7 +6,8 @@ struct Clusterctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clusterctl",
         abstract: "Provision a PHP web cluster whose sessions live in memcached.",
-        // One file per subcommand; plan, apply and verify join this list.
+        version: Version.text,
+        // One file per subcommand.
         subcommands: [ValidateCommand.self, RenderCommand.self, PlanCommand.self, ApplyCommand.self, VerifyCommand.self]
     )
 }

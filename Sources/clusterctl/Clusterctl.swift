@@ -8,7 +8,7 @@ struct Clusterctl: AsyncParsableCommand {
         abstract: "Provision a PHP web cluster whose sessions live in memcached.",
         version: Version.text,
         // One file per subcommand.
-        subcommands: [ValidateCommand.self, RenderCommand.self, GraphCommand.self,
+        subcommands: [InitCommand.self, ValidateCommand.self, RenderCommand.self, GraphCommand.self,
                       PlanCommand.self, ApplyCommand.self, VerifyCommand.self]
     )
 }

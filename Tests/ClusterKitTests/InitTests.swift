@@ -29,6 +29,14 @@ import Testing
         }
     }
 
+    /// The README explains init's choices next to what init writes: keep that text true.
+    @Test func readmeShowsWhatInitWrites() throws {
+        let readme = try String(contentsOf: InventoryLoaderTests.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        #expect(readme.contains("clusterctl init --memcache 10.180.0.5 --web 10.180.0.11 10.180.0.12\n"))
+        let json = try StarterInventory(memcache: ["10.180.0.5"], web: ["10.180.0.11", "10.180.0.12"], user: "root").json
+        #expect(readme.contains("```json\n" + json + "```\n"), "README's init example differs from:\n\(json)")
+    }
+
     @Test func initWritesAnInventoryThatValidatesAndNeverOverwrites() throws {
         let directory = try TemplateTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -74,6 +74,17 @@ import Testing
         #expect(graph.flows.count == 3 + 3 * 3 - 1 + 2 * 3 + 2 * 3)
     }
 
+    @Test func allowFromMatching() {
+        #expect(ClusterGraph.contains("10.180.1.0/24", "10.180.1.9"))
+        #expect(ClusterGraph.contains("10.180.1.9", "10.180.1.9"))
+        #expect(ClusterGraph.contains("0.0.0.0/0", "192.0.2.1"))
+        #expect(!ClusterGraph.contains("10.180.1.0/24", "10.180.2.9"))
+        #expect(!ClusterGraph.contains("10.180.1.9", "10.180.1.8"))
+        for malformed in ["", "/", "10.0.0.0/33", "10.0.0.0/-1", "10.0.0.0/8/8", "10.0.0.0/x"] {
+            #expect(!ClusterGraph.contains(malformed, "10.0.0.1"), "\(malformed)")
+        }
+    }
+
     @Test(arguments: [("example", exampleInventory), ("big", bigInventory), ("hostile", hostileInventory)])
     func svgIsWellFormedNamesEveryHostAndDrawsEveryFlow(_ name: String, _ inventory: Inventory) throws {
         let graph = ClusterGraph(inventory: inventory)

@@ -146,11 +146,10 @@ public struct ClusterGraph: Sendable, Equatable {
 
     /// Whether an IPv4 address lies in an allowFrom entry (an address or a CIDR network, already validated).
     static func contains(_ source: String, _ address: String) -> Bool {
-        let pieces = source.split(separator: "/")
-        guard let network = ValueRules.parseIPv4(String(pieces[0])), let host = ValueRules.parseIPv4(address) else {
-            return false
-        }
-        let prefix = pieces.count == 2 ? Int(pieces[1]) ?? 32 : 32
+        let pieces = source.split(separator: "/", omittingEmptySubsequences: false)
+        guard let network = ValueRules.parseIPv4(String(pieces[0])), let host = ValueRules.parseIPv4(address),
+              pieces.count <= 2 else { return false }
+        guard let prefix = pieces.count == 2 ? Int(pieces[1]) : 32, (0...32).contains(prefix) else { return false }
         let mask: UInt32 = prefix == 0 ? 0 : ~UInt32(0) << (32 - prefix)
         let value = { (octets: [UInt8]) in octets.reduce(UInt32(0)) { $0 << 8 | UInt32($1) } }
         return value(network) & mask == value(host) & mask

@@ -10,7 +10,7 @@ struct InitCommand: ParsableCommand {
             Hosts are named mc1, mc2, ... and web1, web2, ... in the order given; an address given to both \
             --memcache and --web is one host with both roles. Each ADDR is an IP address or DNS name where SSH \
             connects, optionally followed by =PRIVATE_IPV4, the address the other hosts reach it on (required \
-            when ADDR is not IPv4; otherwise it defaults to ADDR). Every setting is written out with its default; \
+            when ADDR is not IPv4; otherwise it defaults to ADDR). The main settings are written out with their defaults; \
             the README's "Starting an inventory" explains them. An existing file is never overwritten.
             """
     )

@@ -2,8 +2,8 @@ import Foundation
 
 /// `clusterctl init`: a first inventory from a list of memcache and web addresses.
 ///
-/// Every default is written out explicitly (taken from the model's own defaults, so they cannot drift), so
-/// the operator sees each knob in the file; the README explains them. The text is checked by `InventoryLoader`
+/// The defaults are written out (taken from the model's own defaults, so they cannot drift), so the operator
+/// sees each knob in the file; the README explains them. The text is checked by `InventoryLoader`
 /// before anything is written: init never leaves a file that `validate` would refuse.
 public struct StarterInventory: Sendable, Equatable {
     public struct StarterHost: Sendable, Equatable {
@@ -114,6 +114,7 @@ public struct StarterInventory: Sendable, Equatable {
 
     /// The inventory text, in the layout of inventory.example.json (one line per host).
     public var json: String {
+        // memcached.user is left out: it defaults to the user the host's memcached package creates.
         let memcached = MemcachedSettings(), php = PHPSettings(), ssh = SSHSettings(user: user)
         let hostLines = hosts.map { host in
             let roles = host.roles.map { Self.string($0.rawValue) }.joined(separator: ", ")
@@ -125,7 +126,6 @@ public struct StarterInventory: Sendable, Equatable {
               "ssh": { "user": \(Self.string(ssh.user)), "port": \(ssh.port) },
               "memcached": {
                 "port": \(memcached.port),
-                "user": \(Self.string(memcached.user)),
                 "maxConnections": \(memcached.maxConnections),
                 "cacheSizeMB": \(memcached.cacheSizeMB),
                 "extraOptions": []

@@ -46,6 +46,7 @@ let package = Package(
             name: "clusterctl",
             dependencies: [
                 "ClusterKit",
+                "SSH", // --version reports the libssh2 version
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

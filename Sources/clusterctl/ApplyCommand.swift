@@ -18,7 +18,8 @@ struct ApplyCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "A plan saved by `clusterctl plan --out FILE` (then -i is not read).")
+    @Argument(help: ArgumentHelp("A plan saved by `clusterctl plan --out FILE` (then -i is not read).", valueName: "saved-plan"),
+              completion: .file(extensions: ["json"]))
     var savedPlan: String?
 
     @OptionGroup var inventoryOption: InventoryOption
@@ -28,7 +29,7 @@ struct ApplyCommand: AsyncParsableCommand {
     var yes = false
 
     @Option(name: .customLong("firewall-rollback-seconds"),
-            help: "Seconds after which a host restores its previous firewall rules unless a new SSH connection made after the change confirms it (5-3600).")
+            help: ArgumentHelp("Seconds after which a host restores its previous firewall rules unless a new SSH connection made after the change confirms it (5-3600).", valueName: "seconds"))
     var firewallRollbackSeconds: Int = HostApplier.defaultFirewallRollbackSeconds
 
     func validate() throws {

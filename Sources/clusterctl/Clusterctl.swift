@@ -6,7 +6,16 @@ struct Clusterctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clusterctl",
         abstract: "Provision a PHP web cluster whose sessions live in memcached.",
-        // One file per subcommand; plan, apply and verify join this list.
-        subcommands: [ValidateCommand.self, RenderCommand.self, PlanCommand.self, ApplyCommand.self, VerifyCommand.self]
+        // Shown by --help and as the man page's description; the README's exit code table has the details.
+        discussion: """
+            Typical use: init writes an inventory; validate and graph check it offline; plan shows what would \
+            change on the hosts; apply changes them; verify proves the cluster shares sessions. \
+            Exit status: 0 success; 1 failure (invalid inventory or template, a host or check failed, a file \
+            could not be written, apply declined); 2 plan --detailed-exitcode found changes; 64 invalid arguments.
+            """,
+        version: Version.text,
+        // One file per subcommand.
+        subcommands: [InitCommand.self, ValidateCommand.self, RenderCommand.self, GraphCommand.self,
+                      PlanCommand.self, ApplyCommand.self, VerifyCommand.self]
     )
 }

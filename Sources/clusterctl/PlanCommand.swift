@@ -23,7 +23,8 @@ struct PlanCommand: AsyncParsableCommand {
     @Flag(help: "Print the plan as a JSON document instead of text.")
     var json = false
 
-    @Option(name: .customLong("out"), help: "Also save the plan (JSON, with each host's facts fingerprint) to this file.")
+    @Option(name: .customLong("out"), help: ArgumentHelp("Also save the plan (JSON, with each host's facts fingerprint) to this file.", valueName: "file"),
+            completion: .file(extensions: ["json"]))
     var outputFile: String?
 
     func run() async throws {
@@ -50,13 +51,14 @@ struct PlanCommand: AsyncParsableCommand {
 
 /// Options shared by plan and apply.
 struct PlanningOptions: ParsableArguments {
-    @Option(name: .customLong("templates"), help: "Directory whose *.mustache files replace the bundled templates of the same name.")
+    @Option(name: .customLong("templates"), help: ArgumentHelp("Directory whose *.mustache files replace the bundled templates of the same name.", valueName: "dir"),
+            completion: .directory)
     var templatesDirectory: String?
 
-    @Option(help: "Only these hosts: comma-separated names or globs, e.g. mc1,web*.")
+    @Option(help: ArgumentHelp("Only these hosts: comma-separated names or globs, e.g. mc1,web*.", valueName: "hosts"))
     var limit: String?
 
-    @Option(help: "How many hosts to work on at once.")
+    @Option(help: ArgumentHelp("How many hosts to work on at once.", valueName: "n"))
     var parallel: Int = 10
 
     func validate() throws {

@@ -15,13 +15,15 @@ struct RenderCommand: ParsableCommand {
 
     @OptionGroup var inventoryOption: InventoryOption
 
-    @Option(name: .customLong("out"), help: "Directory to render into (created if missing; must be empty).")
+    @Option(name: .customLong("out"), help: ArgumentHelp("Directory to render into (created if missing; must be empty).", valueName: "dir"),
+            completion: .directory)
     var outputDirectory: String
 
     @Flag(help: "Render into a non-empty directory, overwriting the rendered files.")
     var force = false
 
-    @Option(name: .customLong("templates"), help: "Directory whose *.mustache files replace the bundled templates of the same name.")
+    @Option(name: .customLong("templates"), help: ArgumentHelp("Directory whose *.mustache files replace the bundled templates of the same name.", valueName: "dir"),
+            completion: .directory)
     var templatesDirectory: String?
 
     func run() throws {

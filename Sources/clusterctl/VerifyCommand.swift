@@ -20,7 +20,8 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @OptionGroup var inventoryOption: InventoryOption
 
-    @Option(name: .customLong("templates"), help: "Directory whose *.mustache files replace the bundled templates of the same name.")
+    @Option(name: .customLong("templates"), help: ArgumentHelp("Directory whose *.mustache files replace the bundled templates of the same name.", valueName: "dir"),
+            completion: .directory)
     var templatesDirectory: String?
 
     @Flag(help: "Print the checks as JSON ({\"passed\": Bool, \"checks\": [{host, check, passed, detail}]}).")

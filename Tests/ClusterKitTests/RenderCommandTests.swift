@@ -60,7 +60,7 @@ struct CommandLineRun {
         #expect(result.stderr == """
             \(file):2:26: memcached.port: port 0 is outside 1-65535
             \(file):3:12: hosts: no host has the "web" role; at least one is required
-            \(file): 2 problems; nothing was done.
+            \(file): 2 problems; nothing was done. Next: fix them and check again with: clusterctl validate -i \(file)
 
             """)
     }

@@ -85,3 +85,68 @@ import Testing
         #expect(FilesStep().fileChange(file, current: nil, packagesInstalled: true)?.file?.editFormat == .fpmPool)
     }
 }
+
+/// SELinux on EL web hosts: the boolean that lets httpd/php-fpm reach memcached, from the host's own state.
+@Suite struct SELinuxTests {
+    static func el9Fixture(mode: String) async -> EngineFixture {
+        let fixture = EngineFixture()
+        for transport in fixture.transports.values {
+            await transport.configure {
+                $0.osRelease = "Rocky Linux 9.4 (Blue Onyx)"
+                $0.family = "el9"
+                $0.selinuxMode = mode
+            }
+        }
+        return fixture
+    }
+
+    static func plan(_ fixture: EngineFixture) async throws -> Plan {
+        let builder = PlanBuilder()
+        let targets = try builder.targets(inventory: fixture.inventory, renderer: Renderer(templates: try TemplateSet.bundled()))
+        return await builder.plan(targets, pool: fixture.pool, parallel: 2)
+    }
+
+    @Test func booleanIsTurnedOnForWebHostsWhereSELinuxIsEnforcing() async throws {
+        let fixture = await Self.el9Fixture(mode: "enforcing")
+        let plan = try await Self.plan(fixture)
+        let web1 = try #require(plan.hosts.first { $0.host.name == "web1" })
+        #expect(web1.error == nil, "\(web1.error ?? "")")
+        let selinux = web1.changes.filter { $0.kind == .setSELinuxBoolean }
+        #expect(selinux.map(\.selinux) == ["httpd_can_network_memcache"])
+        #expect(PlanTextRenderer.render(plan).contains("    + selinux boolean httpd_can_network_memcache on, persistently (off (SELinux is enforcing))\n"))
+        #expect(plan.hosts.first { $0.host.name == "mc1" }?.changes.contains { $0.kind == .setSELinuxBoolean } == false)
+        #expect(!(await fixture.apply(plan)).failed)
+        #expect(await fixture.transport("web1").commands.contains("setsebool -P httpd_can_network_memcache on"))
+        #expect(await fixture.transport("web1").selinuxBooleansOn == ["httpd_can_network_memcache"])
+        let again = try await Self.plan(fixture)
+        #expect(again.hosts.allSatisfy { !$0.changes.contains { $0.kind == .setSELinuxBoolean } })
+    }
+
+    @Test func nothingIsTouchedWhereSELinuxIsDisabled() async throws {
+        let fixture = await Self.el9Fixture(mode: "disabled")
+        let plan = try await Self.plan(fixture)
+        #expect(plan.hosts.allSatisfy { $0.error == nil && !$0.changes.contains { $0.kind == .setSELinuxBoolean } })
+        #expect(!(await fixture.apply(plan)).failed)
+        #expect(await fixture.transport("web1").commands.allSatisfy { !$0.hasPrefix("setsebool") })
+    }
+
+    @Test func aNonDefaultMemcachedPortIsLabeled() throws {
+        var inventory = EngineFixture().inventory
+        inventory.memcached.port = 11311
+        let host = inventory.hosts[0]
+        let family = try #require(OSFamilies.named("el9"))
+        let rendering = try Renderer(templates: try TemplateSet.bundled()).render(host, in: inventory, family: family)
+        let desired = DesiredState(rendering: rendering, inventory: inventory, family: family)
+        #expect(desired.selinuxPorts == ["memcache_port_t/11311"])
+        var facts = HostFacts()
+        facts.selinuxMode = "enforcing"
+        let changes = SELinuxStep().changes(desired: desired, facts: facts, earlier: [])
+        #expect(changes.map(\.kind) == [.labelSELinuxPort])
+        #expect(SELinuxStep.command(for: changes[0])
+                == "semanage port -a -t memcache_port_t -p tcp 11311 2>/dev/null || semanage port -m -t memcache_port_t -p tcp 11311")
+        let debian = try #require(OSFamilies.named("debian12"))
+        let debianDesired = DesiredState(rendering: try Renderer(templates: try TemplateSet.bundled()).render(host, in: inventory, family: debian),
+                                         inventory: inventory, family: debian)
+        #expect(debianDesired.selinuxPorts.isEmpty && debianDesired.factsQuery.asksSELinux == false)
+    }
+}

@@ -61,6 +61,11 @@ public struct HostApplier: Sendable {
                     }
                     try await FirewallApplier(family: family, rollbackSeconds: firewallRollbackSeconds, timing: firewallTiming)
                         .apply(firewall, transport: transport, reconnect: reconnect)
+                case .setSELinuxBoolean, .labelSELinuxPort:
+                    guard let command = SELinuxStep.command(for: change) else {
+                        throw ApplyError(step: "selinux", message: "change without an SELinux setting")
+                    }
+                    try await ApplyCommand.run(command, on: transport, step: "selinux \(change.selinux ?? "")")
                 case .enableService:
                     let service = try name(change)
                     try await ApplyCommand.run(family.serviceManager.enableCommand(service), on: transport,

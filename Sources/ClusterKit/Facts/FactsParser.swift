@@ -47,6 +47,12 @@ public enum FactsParser {
                 facts.ufwActive = true
             case "firewalld" where words.count == 2 && words[1] == "running":
                 facts.firewalldRunning = true
+            case "selinux" where words.count == 2:
+                facts.selinuxMode = words[1]
+            case "sebool" where words.count == 3 && ["on", "off"].contains(words[2]):
+                facts.selinuxBooleans[words[1]] = words[2] == "on"
+            case "seport" where words.count == 3 && ["labeled", "unlabeled"].contains(words[2]):
+                facts.selinuxPorts[words[1]] = words[2] == "labeled"
             case "package" where words.count == 3 && ["installed", "absent"].contains(words[2]):
                 facts.packages[words[1]] = words[2] == "installed"
             case "service" where words.count == 4:
@@ -75,6 +81,10 @@ public enum FactsParser {
         guard let query = candidates.first(where: { $0.family.key == facts.family })?.query else { return facts }
         for package in query.packages where facts.packages[package] == nil {
             throw fail("no state reported for package \(package)")
+        }
+        if query.asksSELinux && facts.selinuxMode == nil { throw fail("no SELinux mode reported") }
+        for boolean in query.selinuxBooleans where facts.selinuxBooleans[boolean] == nil {
+            throw fail("no state reported for SELinux boolean \(boolean)")
         }
         for service in query.services where facts.services[service] == nil {
             throw fail("no state reported for service \(service)")

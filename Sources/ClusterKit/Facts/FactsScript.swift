@@ -7,16 +7,35 @@ public struct FactsQuery: Sendable, Equatable, Codable {
     public var files: [String]
     /// Whether to capture `iptables-save` (the firewall step, issue 6).
     public var firewall: Bool
+    /// SELinux booleans whose state to report (with the SELinux mode), e.g. `httpd_can_network_memcache`.
+    public var selinuxBooleans: [String]
+    /// TCP ports whose SELinux type to check, as `type/port` (`memcache_port_t/11311`).
+    public var selinuxPorts: [String]
 
     /// Asks nothing (a host that could not be planned).
     public static let none = FactsQuery(packages: [], services: [], files: [], firewall: false)
 
-    public init(packages: [String], services: [String], files: [String], firewall: Bool) {
+    public init(packages: [String], services: [String], files: [String], firewall: Bool,
+                selinuxBooleans: [String] = [], selinuxPorts: [String] = []) {
         self.packages = packages
         self.services = services
         self.files = files
         self.firewall = firewall
+        self.selinuxBooleans = selinuxBooleans
+        self.selinuxPorts = selinuxPorts
     }
+
+    enum CodingKeys: String, CodingKey { case packages, services, files, firewall, selinuxBooleans, selinuxPorts }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(packages: try c.decode([String].self, forKey: .packages), services: try c.decode([String].self, forKey: .services),
+                  files: try c.decode([String].self, forKey: .files), firewall: try c.decode(Bool.self, forKey: .firewall),
+                  selinuxBooleans: try c.decodeIfPresent([String].self, forKey: .selinuxBooleans) ?? [],
+                  selinuxPorts: try c.decodeIfPresent([String].self, forKey: .selinuxPorts) ?? [])
+    }
+
+    public var asksSELinux: Bool { !selinuxBooleans.isEmpty || !selinuxPorts.isEmpty }
 }
 
 /// One family a host may turn out to be, with what to ask if it is: the desired state differs per family
@@ -49,6 +68,9 @@ public struct FactsCandidate: Sendable, Equatable {
 ///     begin-iptables / hex / end-iptables     or     iptables missing
 ///     ufw active                                               (only where ufw is installed and active)
 ///     firewalld running                                        (only where firewalld runs)
+///     selinux enforcing|permissive|disabled                    (SELinuxFacts, when the query asks)
+///     sebool httpd_can_network_memcache on|off
+///     seport memcache_port_t/11311 labeled|unlabeled
 ///     end-facts
 ///
 /// A host of a family that is not among the candidates reports only `os` and `family`.
@@ -85,6 +107,9 @@ public enum FactsScript {
         }
         for path in query.files {
             lines.append(fileFacts(ShellQuote.quote(path)))
+        }
+        if query.asksSELinux {
+            lines.append(SELinuxFacts.script(booleans: query.selinuxBooleans, ports: query.selinuxPorts))
         }
         if query.firewall {
             lines.append("""

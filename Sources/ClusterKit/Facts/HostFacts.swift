@@ -17,6 +17,11 @@ public struct HostFacts: Sendable, Equatable {
     public var ufwActive: Bool
     /// firewalld runs (EL7+ by default): a `firewall-cmd --reload` would flush rules added beside it.
     public var firewalldRunning: Bool = false
+    /// `getenforce`, lower-cased ("enforcing", "permissive", "disabled"); nil when not asked.
+    public var selinuxMode: String?
+    public var selinuxBooleans: [String: Bool] = [:]
+    /// `type/port` → labeled.
+    public var selinuxPorts: [String: Bool] = [:]
     /// SHA-256 (hex) of the raw facts output: equal fingerprints = nothing the plan depends on changed.
     public var fingerprint: String
 

@@ -60,6 +60,7 @@ public enum OSFamilies {
             memcachedUser: "memcached",
             phpSettingsFiles: settings,
             servingPHPIni: "/etc/php.ini",
+            selinuxWebBooleans: ["httpd_can_network_memcache"], selinuxMemcachedPortType: "memcache_port_t",
             // From EL7 the rules are restored at boot only if iptables.service (iptables-services) is enabled.
             firewallPersistCommand: version >= 7 ? "service iptables save && systemctl enable iptables" : "service iptables save")
     }
@@ -95,6 +96,7 @@ public enum OSFamilies {
             phpSettingsFiles: [.init(path: "/etc/php/\(php)/apache2/php.ini", restarts: "apache2"),
                                .init(path: "/etc/php/\(php)/cli/php.ini", restarts: nil)],
             servingPHPIni: "/etc/php/\(php)/apache2/php.ini",
+            selinuxWebBooleans: [], selinuxMemcachedPortType: nil,
             firewallPersistCommand: "netfilter-persistent save")
     }
 }

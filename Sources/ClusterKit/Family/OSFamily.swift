@@ -40,6 +40,10 @@ public struct OSFamily: Sendable, CustomStringConvertible {
     public var phpSettingsFiles: [ConfigFile.PHPSettings]
     /// The php.ini of the PHP that serves pages: what verify checks PHP's settings against.
     public var servingPHPIni: String
+    /// SELinux booleans web hosts need on (EL: `httpd_can_network_memcache`); none where there is no SELinux.
+    public var selinuxWebBooleans: [String]
+    /// The SELinux type memcached's port must have when it is not the default one (EL: `memcache_port_t`).
+    public var selinuxMemcachedPortType: String?
     /// Saves the running iptables rules where the OS restores them from at boot.
     public var firewallPersistCommand: String
 

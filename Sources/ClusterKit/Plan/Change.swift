@@ -11,10 +11,14 @@ public struct Change: Sendable, Equatable, Codable {
         case restartService = "restart-service"
         /// Replace the rules of clusterctl's iptables chain (and put its INPUT jump first): `Firewall/`.
         case replaceFirewallChain = "replace-firewall-chain"
+        /// Turn an SELinux boolean on persistently (`selinux` names it): `SELinux/`.
+        case setSELinuxBoolean = "set-selinux-boolean"
+        /// Label a TCP port with an SELinux type (`selinux` is `type/port`).
+        case labelSELinuxPort = "label-selinux-port"
     }
 
     public var kind: Kind
-    /// Order of execution on the host: EPEL → packages → files → enable → firewall → start/restart.
+    /// Order of execution on the host: EPEL → packages → files → SELinux → enable → firewall → start/restart.
     public var phase: ApplyPhase
     public var package: String?
     public var service: String?
@@ -22,6 +26,8 @@ public struct Change: Sendable, Equatable, Codable {
     public var reason: String?
     public var file: FileChange?
     public var firewall: FirewallChange?
+    /// The SELinux boolean, or `type/port`, of an SELinux change.
+    public var selinux: String?
 
     public static func install(_ package: String, phase: ApplyPhase) -> Change {
         Change(kind: .installPackage, phase: phase, package: package)
@@ -46,7 +52,7 @@ public struct Change: Sendable, Equatable, Codable {
 /// The firewall comes before services start: a memcached started on a fresh host is never reachable
 /// unfiltered, and a lock-out (rolled back on the host) stops the host before anything else is started.
 public enum ApplyPhase: String, Sendable, Codable, Comparable, CaseIterable {
-    case repository, packages, files, enable, firewall, services
+    case repository, packages, files, selinux, enable, firewall, services
 
     public static func < (lhs: ApplyPhase, rhs: ApplyPhase) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!

@@ -110,7 +110,10 @@ public struct PlanDocument: Sendable, Equatable, Codable {
             }
             if host.os == nil && host.error == nil { return "\(at).os: missing (every planned host has one)" }
             for path in host.facts.files where !isPath(path) { return "\(at).facts.files: not an absolute path: \(path)" }
-            for name in host.facts.packages + host.facts.services where !isName(name) {
+            for port in host.facts.selinuxPorts where !port.split(separator: "/", omittingEmptySubsequences: false).allSatisfy({ isName(String($0)) }) {
+                return "\(at).facts.selinuxPorts: not a type/port: \(port)"
+            }
+            for name in host.facts.packages + host.facts.services + host.facts.selinuxBooleans where !isName(name) {
                 return "\(at).facts: not a package or service name: \(name)"
             }
             for (c, change) in host.changes.enumerated() {
@@ -124,6 +127,9 @@ public struct PlanDocument: Sendable, Equatable, Codable {
                     guard (0...0o7777).contains(file.mode) else { return "\(where_).file.mode: out of range" }
                 }
                 if let problem = change.firewall?.firstInvalidValue() { return "\(where_).\(problem)" }
+                if let value = change.selinux, !value.split(separator: "/", omittingEmptySubsequences: false).allSatisfy({ isName(String($0)) }) {
+                    return "\(where_).selinux: not an SELinux boolean or type/port: \(value)"
+                }
                 if change.kind == .replaceFirewallChain, change.firewall == nil { return "\(where_): no firewall" }
             }
         }

@@ -18,7 +18,7 @@ public struct PlanRefusal: Error, CustomStringConvertible, Equatable {
 public struct Planner: Sendable {
     public var steps: [PlanStep]
 
-    public static let defaultSteps: [PlanStep] = [PackagesStep(), FilesStep(), ServicesStep(), FirewallStep()]
+    public static let defaultSteps: [PlanStep] = [PackagesStep(), FilesStep(), SELinuxStep(), ServicesStep(), FirewallStep()]
 
     public init(steps: [PlanStep] = Planner.defaultSteps) {
         self.steps = steps

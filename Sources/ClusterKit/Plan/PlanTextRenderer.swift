@@ -33,6 +33,10 @@ public enum PlanTextRenderer {
                 text += "        \(diffLine)\n"
             }
             return text
+        case .setSELinuxBoolean:
+            return "    + selinux boolean \(change.selinux ?? "?") on, persistently (\(change.reason ?? ""))\n"
+        case .labelSELinuxPort:
+            return "    + selinux port label \(change.selinux ?? "?") (\(change.reason ?? ""))\n"
         case .enableService:
             return "    + enable \(change.service ?? "?") at boot\n"
         case .startService:

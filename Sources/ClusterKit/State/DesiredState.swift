@@ -11,6 +11,9 @@ public struct DesiredState: Sendable, Equatable {
     public var services: [String]
     /// The CLUSTERCTL chain (`FirewallStep`); nil = the firewall is not managed (no iptables facts either).
     public var firewall: FirewallRuleSet?
+    /// SELinux booleans to turn on and `type/port` labels to add (`SELinuxStep`), unless SELinux is disabled.
+    public var selinuxBooleans: [String] = []
+    public var selinuxPorts: [String] = []
 
     public init(host: Host, family: OSFamily, repositoryPackages: [String], packages: [String], files: [DesiredFile],
                 services: [String], firewall: FirewallRuleSet?) {
@@ -42,11 +45,16 @@ public struct DesiredState: Sendable, Equatable {
         self.init(host: rendering.host, family: family,
                   repositoryPackages: family.repositoryPackages(for: packages),
                   packages: packages, files: files, services: family.services(for: roles), firewall: firewall)
+        if roles.contains(.web) { selinuxBooleans = family.selinuxWebBooleans }
+        let port = inventory.memcached.port
+        if roles.contains(.memcache), port != MemcachedSettings().port, let type = family.selinuxMemcachedPortType {
+            selinuxPorts = ["\(type)/\(port)"]
+        }
     }
 
     public var factsQuery: FactsQuery {
         FactsQuery(packages: repositoryPackages + packages, services: services, files: files.map(\.path),
-                   firewall: firewall != nil)
+                   firewall: firewall != nil, selinuxBooleans: selinuxBooleans, selinuxPorts: selinuxPorts)
     }
 
     public var factsCandidate: FactsCandidate { FactsCandidate(family: family, query: factsQuery) }

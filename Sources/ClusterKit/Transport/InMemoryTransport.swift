@@ -19,6 +19,9 @@ public actor InMemoryTransport: HostTransport {
     public var family = "el5"
     /// ufw installed and active (the facts report `ufw active`).
     public var ufwActive = false
+    /// `getenforce` (lower-cased) and the SELinux booleans that are on (`setsebool -P NAME on` adds to them).
+    public var selinuxMode = "disabled"
+    public var selinuxBooleansOn: Set<String> = []
     public var installed: Set<String> = []
     public var services: [String: Service] = [:]
     public var files: [String: RemoteFile] = [:]
@@ -110,6 +113,10 @@ public actor InMemoryTransport: HostTransport {
                         ?? word(after: "if systemctl is-enabled --quiet ", in: line) {
                 let state = services[service] ?? Service()
                 out += "service \(service) \(state.enabled ? "enabled" : "disabled") \(state.running ? "running" : "stopped")\n"
+            } else if line.hasPrefix("if command -v getenforce") {
+                out += "selinux \(selinuxMode)\n"
+            } else if let boolean = word(after: "if getsebool ", in: line) {
+                out += "sebool \(boolean) \(selinuxBooleansOn.contains(boolean) ? "on" : "off")\n"
             } else if line.hasPrefix("f=") {
                 let path = unquote(String(line.dropFirst(2)))
                 if let file = files[path] {
@@ -188,13 +195,16 @@ public actor InMemoryTransport: HostTransport {
         let words = command.split(separator: " ").map { unquote(String($0)) }
         switch (words.first, words.dropFirst().first) {
         case ("yum", _) where words.count >= 4 && words[1] == "-y" && words[2] == "install",
+             ("dnf", _) where words.count >= 4 && words[1] == "-y" && words[2] == "install",
              ("apt-get", "install"):
-            for package in words[(words[0] == "yum" ? 3 : 2)...] where !unavailablePackages.contains(package) {
+            for package in words[(words[0] == "apt-get" ? 2 : 3)...] where !unavailablePackages.contains(package) {
                 installed.insert(package)
                 for (path, contents) in packageFiles[package] ?? [:] where files[path] == nil {
                     files[path] = RemoteFile(contents: Array(contents.utf8), mode: 0o644, owner: "root", group: "root")
                 }
             }
+        case ("setsebool", "-P") where words.count == 4 && words[3] == "on":
+            selinuxBooleansOn.insert(words[2])
         case ("chkconfig", _) where words.count == 3 && words[2] == "on":
             services[words[1], default: Service()].enabled = true
         case ("systemctl", "enable") where words.count == 3:

@@ -69,8 +69,12 @@ public struct SSHSettings: Sendable, Equatable {
     public var identityFile: String?
     /// nil = `~/.ssh/known_hosts`.
     public var knownHostsFile: String?
+    /// "sudo": run facts and every change through sudo (the login user is not root); nil = as the login user.
+    public var become: String?
 
-    public init(user: String = "root", port: Int = 22, identityFile: String? = nil, knownHostsFile: String? = nil) {
+    public init(user: String = "root", port: Int = 22, identityFile: String? = nil, knownHostsFile: String? = nil,
+                become: String? = nil) {
+        self.become = become
         self.user = user
         self.port = port
         self.identityFile = identityFile

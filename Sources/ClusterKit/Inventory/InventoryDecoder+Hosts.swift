@@ -93,6 +93,9 @@ extension InventoryDecoder {
         if let file = string(members["knownHostsFile"], path: path + ".knownHostsFile", rule: ValueRules.localPathProblem) {
             settings.knownHostsFile = file
         }
+        if let become = string(members["become"], path: path + ".become", rule: { $0 == "sudo" ? nil : "must be \"sudo\", found \(ValueRules.quoted($0))" }) {
+            settings.become = become
+        }
         return problems.count == before ? settings : nil
     }
 

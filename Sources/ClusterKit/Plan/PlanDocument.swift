@@ -32,6 +32,7 @@ public struct PlanDocument: Sendable, Equatable, Codable {
         public var port: Int
         public var identityFile: String?
         public var knownHostsFile: String?
+        public var become: String?
     }
 
     public init(_ plan: Plan) {
@@ -43,7 +44,7 @@ public struct PlanDocument: Sendable, Equatable, Codable {
             return HostEntry(
                 name: h.name, roles: h.sortedRoles, address: h.address, privateAddress: h.privateAddress,
                 ssh: SSHEntry(user: h.ssh.user, port: h.ssh.port, identityFile: h.ssh.identityFile,
-                              knownHostsFile: h.ssh.knownHostsFile),
+                              knownHostsFile: h.ssh.knownHostsFile, become: h.ssh.become),
                 os: hostPlan.family?.key, osRelease: hostPlan.osRelease, fingerprint: hostPlan.fingerprint, facts: hostPlan.query, error: hostPlan.error,
                 changes: hostPlan.changes)
         }
@@ -52,7 +53,7 @@ public struct PlanDocument: Sendable, Equatable, Codable {
     public var plan: Plan {
         Plan(hosts: hosts.map { entry in
             let ssh = SSHSettings(user: entry.ssh.user, port: entry.ssh.port, identityFile: entry.ssh.identityFile,
-                                  knownHostsFile: entry.ssh.knownHostsFile)
+                                  knownHostsFile: entry.ssh.knownHostsFile, become: entry.ssh.become)
             let host = Host(name: entry.name, roles: Set(entry.roles), address: entry.address,
                             privateAddress: entry.privateAddress, ssh: ssh)
             return HostPlan(host: host, family: entry.os.flatMap(OSFamilies.named), osRelease: entry.osRelease,
@@ -105,6 +106,7 @@ public struct PlanDocument: Sendable, Equatable, Codable {
         for (h, host) in hosts.enumerated() {
             let at = "hosts[\(h)]"
             guard isName(host.name) else { return "\(at).name: not a host name: \(host.name)" }
+            if let become = host.ssh.become, become != "sudo" { return "\(at).ssh.become: must be \"sudo\", found \(become)" }
             if let os = host.os, OSFamilies.named(os) == nil {
                 return "\(at).os: unknown OS family \"\(os)\" (supported: \(OSFamilies.all.map(\.key).joined(separator: ", ")))"
             }

@@ -22,6 +22,20 @@ public final class SSHHostTransport: HostTransport {
         return SSHHostTransport(connection: try await SSHConnection.connect(config))
     }
 
+    /// `connect`, then sudo on top when the host's `ssh.become` says so (`BecomeTransport.probe` fails the host
+    /// with a clear reason before anything runs when sudo cannot be used).
+    public static func connect(_ host: Host, becomePassword: BecomePassword, connectTimeout: Double = 10,
+                               commandTimeout: Double = 600) async throws -> HostTransport {
+        let transport = try await connect(host, connectTimeout: connectTimeout, commandTimeout: commandTimeout)
+        guard host.ssh.become == "sudo" else { return transport }
+        do {
+            return try await BecomeTransport.probe(transport, host: host.name) { await becomePassword.password() }
+        } catch {
+            await transport.close()
+            throw error
+        }
+    }
+
     public func run(_ command: String, stdin: [UInt8]) async throws -> CommandResult {
         let result = try await connection.exec(command, stdin: stdin)
         return CommandResult(stdout: result.stdout, stderr: result.stderr, exitStatus: result.exitStatus,

@@ -61,6 +61,7 @@ final class LibSSH2Session: @unchecked Sendable {
         guard let created = clusterctl_session_init() else { throw error(.handshake, "libssh2_session_init failed") }
         session = created
         libssh2_session_set_blocking(created, 0)
+        preferKnownHostKeyTypes(created)
         let rc = try retry(deadline, .handshake, "SSH handshake") { libssh2_session_handshake(created, self.socket) }
         if rc != 0 { throw error(.handshake, lastError(rc)) }
         if config.keepaliveInterval > 0 {

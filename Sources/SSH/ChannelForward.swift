@@ -226,10 +226,11 @@ extension ForwardingLoop {
             }
             opens.removeFirst()
             let reason = session.lastError(code)
+            // A refused or failed open (or libssh2's own wait limit) leaves the session usable; nothing else
+            // does. Marked broken before the caller hears of it, so that it knows to try a fresh connection.
+            if code != LIBSSH2_ERROR_CHANNEL_FAILURE && code != LIBSSH2_ERROR_TIMEOUT { fail("opening a channel: \(reason)") }
             open.finish(.failure(session.error(.connect, "the jump host could not open a channel to "
                 + "\(open.host):\(open.port): \(reason)")))
-            // A refused or failed open (or libssh2's own wait limit) leaves the session usable; nothing else does.
-            if code != LIBSSH2_ERROR_CHANNEL_FAILURE && code != LIBSSH2_ERROR_TIMEOUT { fail("opening a channel: \(reason)") }
             return true
         }
         opens.removeFirst()

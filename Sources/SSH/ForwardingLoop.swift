@@ -152,7 +152,9 @@ final class ForwardingLoop: @unchecked Sendable {
             if blocked != nil {
                 descriptors.append(pollfd(fd: session.socket, events: Int16(POLLOUT), revents: 0))
             } else {
-                descriptors.append(pollfd(fd: session.socket, events: Int16(POLLIN), revents: 0))
+                // Only when some call will read the socket: unread input (or EOF) would wake poll() forever.
+                let events = wantsInbound ? Int16(POLLIN) : 0
+                descriptors.append(pollfd(fd: session.socket, events: events, revents: 0))
                 for forward in forwards {
                     descriptors.append(pollfd(fd: forward.fd, events: forward.pollEvents, revents: 0))
                 }
@@ -167,6 +169,15 @@ final class ForwardingLoop: @unchecked Sendable {
             for (index, forward) in forwards.enumerated() where descriptors[index + 2].revents & Int16(POLLHUP) != 0 {
                 forward.peerHungUp = true
             }
+        }
+    }
+
+    /// Whether a pending call drains the session's input: a channel read (its stream has room), a channel
+    /// write (waits for a window adjust), an open or a close (wait for the reply). With none, input (a
+    /// keepalive reply, or EOF of a jump host that went away) waits on the socket until one comes.
+    private var wantsInbound: Bool {
+        !opens.isEmpty || !closing.isEmpty || forwards.contains { forward in
+            !forward.failed && ((forward.toSocket.isEmpty && !forward.channelEOF) || !forward.toChannel.isEmpty)
         }
     }
 

@@ -19,15 +19,20 @@ public final class SSHConnection: Sendable {
     public static func connect(_ config: SSHClientConfig) async throws -> SSHConnection {
         var lease: BastionLease?
         var socket: Int32?
-        if !config.jumpHosts.isEmpty {
+        // A shared jump host connection that died while nobody used it is only noticed when a channel is
+        // opened; then the pool hands out a fresh one, once.
+        for attempt in 0..<(config.jumpHosts.isEmpty ? 0 : 2) {
             do {
                 let acquired = try await BastionPool.shared.acquire(config.jumpHosts.map(config.forJumpHost))
                 lease = acquired
                 socket = try await acquired.connection.openForward(host: config.host, port: config.port,
                                                                    timeout: config.connectTimeout)
+                break
             } catch {
+                let died = lease?.connection.brokenReason != nil
                 await lease?.release()
-                throw jumpError(error, config)
+                lease = nil
+                if !(died && attempt == 0) { throw jumpError(error, config) }
             }
         }
         let state = LibSSH2Session(config: config)

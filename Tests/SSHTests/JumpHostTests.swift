@@ -122,6 +122,50 @@ struct JumpHostTests {
         }
     }
 
+    @Test func aDeadBastionConnectionFailsItsSessionsAndIsReplaced() async throws {
+        try await withBastion { bastion, targets, makeConfig in
+            let connection = try await SSHConnection.connect(makeConfig(targets[0]))
+            bastion.killConnections()
+            let started = Date()
+            let error = await #expect(throws: SSHError.self) { try await connection.exec("sleep 30") }
+            #expect(error?.step == .exec)
+            #expect(Date().timeIntervalSince(started) < 10)
+            // The dead connection is not handed out again: a new session logs in to the bastion anew.
+            let again = try await SSHConnection.connect(makeConfig(targets[0]))
+            #expect(try await again.exec("echo ok").stdout == Array("ok\n".utf8))
+            await again.close()
+            await connection.close()
+            #expect(logins(bastion) == 2)
+        }
+    }
+
+    @Test func aBastionThatDiedWhileIdleIsReplacedOnTheNextConnect() async throws {
+        try await withBastion { bastion, targets, makeConfig in
+            // A keeps its lease but its forward ends (its target's sshd dies): the bastion has no channel left.
+            let holder = try await SSHConnection.connect(makeConfig(targets[0]))
+            targets[0].killConnections()
+            _ = try? await holder.exec("true")
+            bastion.killConnections()
+            try await Task.sleep(nanoseconds: 200_000_000)
+            let connection = try await SSHConnection.connect(makeConfig(targets[0]))
+            #expect(try await connection.exec("echo ok").stdout == Array("ok\n".utf8))
+            await connection.close()
+            await holder.close()
+            #expect(logins(bastion) == 2)
+        }
+    }
+
+    @Test func anIdleJumpConnectionDoesNotSpin() async throws {
+        try await withBastion { _, targets, makeConfig in
+            let connection = try await SSHConnection.connect(makeConfig(targets[0]))
+            _ = try await connection.exec("true")
+            let before = processCPUSeconds()
+            try await Task.sleep(nanoseconds: 2_000_000_000)
+            #expect(processCPUSeconds() - before < 0.3)
+            await connection.close()
+        }
+    }
+
     @Test func twoHops() async throws {
         try await withBastion { first, targets, makeConfig in
             let second = try TestSSHServer(sftp: true, address: "127.0.0.3")
@@ -188,4 +232,12 @@ private func processHasTCPConnection(to address: String, port: Int) throws -> Bo
               target.hasPrefix("socket:[") else { return false }
         return inodes.contains(String(target.dropFirst(8).dropLast()))
     }
+}
+
+/// User plus system CPU time of this process so far.
+private func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    let seconds = { (time: timeval) in Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }

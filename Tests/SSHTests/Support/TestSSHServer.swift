@@ -103,6 +103,34 @@ final class TestSSHServer: @unchecked Sendable {
         return false
     }
 
+    /// Kills the sshd processes serving this server's connections (the listener stays): to the client, the
+    /// connections die as if the network went away.
+    func killConnections() {
+        var parents: Set<pid_t> = [daemon.pid]
+        var killed: Set<pid_t> = []
+        for _ in 0..<3 {  // listener -> monitor -> unprivileged child
+            let children = processParents().filter { parents.contains($0.value) }.map(\.key)
+            for child in children where !killed.contains(child) {
+                kill(child, SIGKILL)
+                killed.insert(child)
+            }
+            parents.formUnion(children)
+        }
+    }
+
+    private func processParents() -> [pid_t: pid_t] {
+        var result: [pid_t: pid_t] = [:]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = pid_t(entry),
+                  let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            // "pid (comm) state ppid ...": comm may contain spaces, so split after its ")".
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, let parent = pid_t(fields[1]) { result[pid] = parent }
+        }
+        return result
+    }
+
     func stop() {
         daemon.stop()
         try? FileManager.default.removeItem(atPath: directory)

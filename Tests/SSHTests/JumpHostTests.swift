@@ -166,6 +166,34 @@ struct JumpHostTests {
         }
     }
 
+    @Test func theBastionAuthenticatesWithTheAgentOrItsOwnKeyLikeAnyHost() async throws {
+        try await withBastion { bastion, targets, makeConfig in
+            // The bastion now takes only the agent's key or its own; the target only the default client key.
+            let agentKey = try bastion.generateKey(name: "agent_key", type: "ed25519", authorize: false)
+            let ownKey = try bastion.generateKey(name: "bastion_only", type: "ecdsa", authorize: false)
+            let keys = try [agentKey, ownKey].map { try String(contentsOfFile: $0 + ".pub", encoding: .utf8) }
+            try keys.joined().write(toFile: bastion.directory + "/authorized_keys", atomically: true, encoding: .utf8)
+            try await withSSHAgent(directory: bastion.directory) { socket in
+                try runTool("/usr/bin/ssh-add", [agentKey], environment: ["SSH_AUTH_SOCK": socket])
+                var config = makeConfig(targets[0])
+                config.useAgent = true
+                config.agentSocket = socket
+                let viaAgent = try await SSHConnection.connect(config)
+                #expect(try await viaAgent.exec("true").exitStatus == 0)
+                await viaAgent.close()
+            }
+            var config = makeConfig(targets[0])
+            config.jumpHosts[0].identityFiles = [ownKey]
+            let viaOwnKey = try await SSHConnection.connect(config)
+            await viaOwnKey.close()
+            // Without either, the bastion refuses, and the error says where it failed.
+            let error = await #expect(throws: SSHError.self) { try await SSHConnection.connect(makeConfig(targets[0])) }
+            #expect(error?.step == .auth)
+            #expect(error?.message.contains("via jump host 127.0.0.1:\(bastion.port): no key was accepted") == true)
+            #expect(logins(bastion) == 2)
+        }
+    }
+
     @Test func twoHops() async throws {
         try await withBastion { first, targets, makeConfig in
             let second = try TestSSHServer(sftp: true, address: "127.0.0.3")

@@ -88,6 +88,29 @@ struct JumpHostTests {
         }
     }
 
+    @Test func concurrentBulkTransfersThroughOneBastionStayIntact() async throws {
+        try await withBastion(targets: 4) { bastion, targets, makeConfig in
+            let configs = targets.map(makeConfig)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (index, config) in configs.enumerated() {
+                    group.addTask {
+                        let connection = try await SSHConnection.connect(config)
+                        // Two sessions' worth of traffic per target at once, in both directions.
+                        let payload = (0..<2_000_000).map { UInt8(truncatingIfNeeded: $0 &* (index + 7) &+ $0 >> 11) }
+                        async let echoed = connection.exec("cat", stdin: payload)
+                        async let counted = connection.exec("head -c 4000000 /dev/urandom | wc -c")
+                        let (echo, count) = try await (echoed, counted)
+                        #expect(echo.stdout == payload)
+                        #expect(String(decoding: count.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "4000000")
+                        await connection.close()
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(logins(bastion) == 1)
+        }
+    }
+
     @Test func bastionWithAnUnknownHostKeyIsRefused() async throws {
         try await withBastion(trustBastion: false) { bastion, targets, makeConfig in
             let error = await #expect(throws: SSHError.self) { try await SSHConnection.connect(makeConfig(targets[0])) }

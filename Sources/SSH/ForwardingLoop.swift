@@ -155,8 +155,9 @@ final class ForwardingLoop: @unchecked Sendable {
                 // Only when some call will read the socket: unread input (or EOF) would wake poll() forever.
                 let events = wantsInbound ? Int16(POLLIN) : 0
                 descriptors.append(pollfd(fd: session.socket, events: events, revents: 0))
+                // A hung-up fd reports POLLHUP whatever we ask for: leave it out (-1) once that is known.
                 for forward in forwards {
-                    descriptors.append(pollfd(fd: forward.fd, events: forward.pollEvents, revents: 0))
+                    descriptors.append(pollfd(fd: forward.peerHungUp ? -1 : forward.fd, events: forward.pollEvents, revents: 0))
                 }
                 timeout = min(timeout, sendKeepalive(raw))
             }

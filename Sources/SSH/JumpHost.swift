@@ -57,9 +57,11 @@ public struct JumpHost: Sendable, Hashable, CustomStringConvertible {
         self.init(host: host, port: port, user: user)
     }
 
-    /// Parses a ProxyJump value: hops separated by commas, in the order they are passed through.
+    /// Parses a ProxyJump value: hops separated by commas, in the order they are passed through; "none" (or
+    /// nothing) is no hop, as in ssh_config.
     public static func parseList(_ text: String) throws -> [JumpHost] {
-        try text.split(separator: ",").map { try JumpHost(parsing: String($0)) }
+        if text.trimmingCharacters(in: .whitespaces).lowercased() == "none" { return [] }
+        return try text.split(separator: ",").map { try JumpHost(parsing: String($0)) }
     }
 
     public var description: String {

@@ -245,6 +245,7 @@ struct JumpHostTests {
         #expect(try JumpHost(parsing: "me@[fd00::1]:2200") == JumpHost(host: "fd00::1", port: 2200, user: "me"))
         #expect(try JumpHost(parsing: "fd00::1") == JumpHost(host: "fd00::1"))
         #expect(try JumpHost.parseList("a@one:1,two").map(\.description) == ["a@one:1", "two"])
+        #expect(try JumpHost.parseList("none").isEmpty && JumpHost.parseList("").isEmpty)
         #expect(throws: JumpHostSyntaxError.self) { try JumpHost(parsing: "host:port") }
         #expect(throws: JumpHostSyntaxError.self) { try JumpHost(parsing: "@host") }
         #expect(throws: JumpHostSyntaxError.self) { try JumpHost(parsing: "host:70000") }

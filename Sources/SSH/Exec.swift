@@ -22,9 +22,14 @@ extension LibSSH2Session {
         var written = 0
         var eofSent = false
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        // A call that returned EAGAIN with half a packet sent must be called again before any other call
+        // that sends: libssh2 1.10 fails that one with LIBSSH2_ERROR_BAD_USE (send_existing). Reads send too
+        // (window adjusts). Small socket buffers (a jump host's socketpair) make half-sent packets common.
+        var blockedOn: ExecStep?
         while true {
             var progressed = false
-            if written < stdin.count {
+            if blockedOn == nil || blockedOn == .stdin, written < stdin.count {
+                blockedOn = nil
                 let count = stdin.withUnsafeBufferPointer { input in
                     libssh2_channel_write_ex(channel, 0, UnsafeRawPointer(input.baseAddress! + written)
                         .assumingMemoryBound(to: CChar.self), min(stdin.count - written, 64 * 1024))
@@ -32,19 +37,26 @@ extension LibSSH2Session {
                 if count > 0 {
                     written += count
                     progressed = true
-                } else if count != Int(LIBSSH2_ERROR_EAGAIN) {
+                } else if count == Int(LIBSSH2_ERROR_EAGAIN) {
+                    if outboundPending { blockedOn = .stdin }
+                } else {
                     // The command exited or closed its stdin without reading everything: like a pipe, stop.
                     written = stdin.count
                 }
             }
-            if written == stdin.count && !eofSent {
+            if blockedOn == nil || blockedOn == .eof, written == stdin.count && !eofSent {
+                blockedOn = nil
                 let eof = libssh2_channel_send_eof(channel)
-                if eof != LIBSSH2_ERROR_EAGAIN { eofSent = true }
+                if eof != LIBSSH2_ERROR_EAGAIN { eofSent = true } else if outboundPending { blockedOn = .eof }
             }
-            let outState = try drain(channel, stream: 0, into: &stdout, buffer: &buffer)
-            let errState = try drain(channel, stream: 1, into: &stderr, buffer: &buffer)
-            progressed = progressed || outState.progressed || errState.progressed
-            if outState.ended && errState.ended && libssh2_channel_eof(channel) != 0 { break }
+            if blockedOn == nil || blockedOn == .output {
+                blockedOn = nil
+                let outState = try drain(channel, stream: 0, into: &stdout, buffer: &buffer)
+                let errState = try drain(channel, stream: 1, into: &stderr, buffer: &buffer)
+                progressed = progressed || outState.progressed || errState.progressed
+                if outboundPending { blockedOn = .output }
+                if blockedOn == nil && outState.ended && errState.ended && libssh2_channel_eof(channel) != 0 { break }
+            }
             if !progressed {
                 do {
                     try waitForSocket(deadline, .exec, "command", keepalive: true)
@@ -55,6 +67,12 @@ extension LibSSH2Session {
             }
         }
         return try finish(channel, stdout: stdout, stderr: stderr, deadline: deadline)
+    }
+
+    /// A packet was sent only in part (the socket was full): the call that sent it must run again first.
+    var outboundPending: Bool {
+        guard let session else { return false }
+        return libssh2_session_block_directions(session) & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0
     }
 
     /// Reads everything available on one stream. `ended`: the last read returned 0 (nothing queued).
@@ -108,3 +126,6 @@ extension LibSSH2Session {
         _ = try? retry(Deadline.after(2), .exec, "freeing the channel") { libssh2_channel_free(channel) }
     }
 }
+
+/// The step of `exec`'s loop that left a half-sent packet.
+enum ExecStep { case stdin, eof, output }

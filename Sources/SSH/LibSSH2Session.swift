@@ -52,15 +52,20 @@ final class LibSSH2Session: @unchecked Sendable {
 
     // MARK: Connect and handshake
 
-    func open() throws {
+    /// Connects over TCP, or over `existingSocket` (a jump host's forwarded channel; owned from here on).
+    func open(over existingSocket: Int32? = nil) throws {
+        if let existingSocket { socket = existingSocket }
         guard libssh2InitResult == 0 else { throw error(.connect, "libssh2_init failed (\(libssh2InitResult))") }
         let deadline = Deadline.after(config.connectTimeout)
-        socket = try TCPConnector.connect(host: config.host, port: config.port, deadline: deadline) { message in
-            self.error(.connect, message)
+        if existingSocket == nil {
+            socket = try TCPConnector.connect(host: config.host, port: config.port, deadline: deadline) { message in
+                self.error(.connect, message)
+            }
         }
         guard let created = clusterctl_session_init() else { throw error(.handshake, "libssh2_session_init failed") }
         session = created
         libssh2_session_set_blocking(created, 0)
+        preferKnownHostKeyTypes(created)
         let rc = try retry(deadline, .handshake, "SSH handshake") { libssh2_session_handshake(created, self.socket) }
         if rc != 0 { throw error(.handshake, lastError(rc)) }
         if config.keepaliveInterval > 0 {

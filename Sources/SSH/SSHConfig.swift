@@ -29,11 +29,15 @@ public struct SSHClientConfig: Sendable {
     public var useAgent: Bool
     /// The ssh-agent socket; nil means $SSH_AUTH_SOCK.
     public var agentSocket: String?
+    /// Hops to pass through, in order (OpenSSH ProxyJump). Connections through the same hops with the same
+    /// credentials share one connection to each hop.
+    public var jumpHosts: [JumpHost]
 
     public init(
         host: String, port: Int = 22, user: String, identityFiles: [String] = [], knownHostsFile: String,
         hostKeyPolicy: HostKeyPolicy = .strict, connectTimeout: Double = 10, commandTimeout: Double? = nil,
-        keepaliveInterval: Int = 15, passphrase: String? = nil, useAgent: Bool = true, agentSocket: String? = nil
+        keepaliveInterval: Int = 15, passphrase: String? = nil, useAgent: Bool = true, agentSocket: String? = nil,
+        jumpHosts: [JumpHost] = []
     ) {
         self.host = host
         self.port = port
@@ -47,6 +51,7 @@ public struct SSHClientConfig: Sendable {
         self.passphrase = passphrase
         self.useAgent = useAgent
         self.agentSocket = agentSocket
+        self.jumpHosts = jumpHosts
     }
 
     /// The name known_hosts uses for this host: "host" on port 22, "[host]:port" otherwise.

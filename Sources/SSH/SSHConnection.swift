@@ -4,32 +4,62 @@ public final class SSHConnection: Sendable {
     public let config: SSHClientConfig
     private let thread: ConnectionThread
     private let state: LibSSH2Session
+    /// The hold on the shared connection to the last jump host, while this connection goes through it.
+    private let jumpLease: BastionLease?
 
-    private init(config: SSHClientConfig, thread: ConnectionThread, state: LibSSH2Session) {
+    private init(config: SSHClientConfig, thread: ConnectionThread, state: LibSSH2Session, jumpLease: BastionLease?) {
         self.config = config
         self.thread = thread
         self.state = state
+        self.jumpLease = jumpLease
     }
 
-    /// Connects (TCP, handshake), checks the host key against known_hosts and authenticates.
+    /// Connects (TCP, or a channel through `config.jumpHosts`; handshake), checks the host key against
+    /// known_hosts and authenticates.
     public static func connect(_ config: SSHClientConfig) async throws -> SSHConnection {
+        var lease: BastionLease?
+        var socket: Int32?
+        // A shared jump host connection that died while nobody used it is only noticed when a channel is
+        // opened; then the pool hands out a fresh one, once.
+        for attempt in 0..<(config.jumpHosts.isEmpty ? 0 : 2) {
+            do {
+                let acquired = try await BastionPool.shared.acquire(config.jumpHosts.map(config.forJumpHost))
+                lease = acquired
+                socket = try await acquired.connection.openForward(host: config.host, port: config.port,
+                                                                   timeout: config.connectTimeout)
+                break
+            } catch {
+                let died = lease?.connection.brokenReason != nil
+                await lease?.release()
+                lease = nil
+                if !(died && attempt == 0) { throw jumpError(error, config) }
+            }
+        }
         let state = LibSSH2Session(config: config)
         let thread = ConnectionThread(name: "ssh \(config.host):\(config.port)",
                                       idleInterval: Double(config.keepaliveInterval)) { [weak state] in
             state?.sendIdleKeepalive()
         }
         do {
-            try await thread.run {
-                try state.open()
+            try await thread.run { [socket] in
+                try state.open(over: socket)
                 try state.checkHostKey()
                 try state.authenticate()
             }
         } catch {
             try? await thread.run { state.disconnect() }
             thread.stop()
+            await lease?.release()
             throw error
         }
-        return SSHConnection(config: config, thread: thread, state: state)
+        return SSHConnection(config: config, thread: thread, state: state, jumpLease: lease)
+    }
+
+    /// A jump host's failure, told as this host's (the caller asked for this host), naming the jump host.
+    private static func jumpError(_ error: Error, _ config: SSHClientConfig) -> Error {
+        guard let inner = error as? SSHError else { return error }
+        return SSHError(host: config.host, port: config.port, step: inner.step,
+                        message: "via jump host \(inner.host):\(inner.port): \(inner.message)")
     }
 
     /// Runs `command` (with the server's `sh -c` semantics), feeding `stdin`. `timeout` (or the config's
@@ -51,6 +81,7 @@ public final class SSHConnection: Sendable {
         let state = self.state
         try? await thread.run { state.disconnect() }
         thread.stop()
+        await jumpLease?.release()
     }
 
     /// How the last upload went: "sftp" or "scp" (for tests of the SCP fallback).
@@ -69,7 +100,12 @@ public final class SSHConnection: Sendable {
     deinit {
         let state = self.state
         let thread = self.thread
+        let lease = jumpLease
         // Not closed explicitly: disconnect on the connection's own thread, then let the thread end.
-        Task.detached { try? await thread.run { state.disconnect() }; thread.stop() }
+        Task.detached {
+            try? await thread.run { state.disconnect() }
+            thread.stop()
+            await lease?.release()
+        }
     }
 }

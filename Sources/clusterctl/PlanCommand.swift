@@ -88,6 +88,6 @@ struct PlanningOptions: ParsableArguments {
     }
 
     static func sshPool() -> ConnectionPool {
-        ConnectionPool { host in try await SSHHostTransport.connect(host) }
+        ConnectionPool { host in try await SSHHostTransport.connect(host, becomePassword: BecomePrompt.shared) }
     }
 }

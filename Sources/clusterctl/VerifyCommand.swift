@@ -42,7 +42,7 @@ struct VerifyCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let report = await Verifier(inventory: inventory, expected: expected) { host in
-            try await SSHHostTransport.connect(host, commandTimeout: 60)
+            try await SSHHostTransport.connect(host, becomePassword: BecomePrompt.shared, commandTimeout: 60)
         }.run()
         if json {
             struct Document: Encodable { var passed: Bool; var checks: [VerifyCheck] }

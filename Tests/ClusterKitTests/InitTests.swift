@@ -18,7 +18,7 @@ import Testing
             "web2 [\"web\"] web3.example.com 10.0.0.13",
             "web3 [\"web\"] 2001:db8::1 10.0.0.14",
         ])
-        #expect(inventory.hosts.allSatisfy { $0.ssh == SSHSettings(user: "deploy") })
+        #expect(inventory.hosts.allSatisfy { $0.ssh.user == "deploy" && $0.ssh.port == 22 && $0.ssh.become == nil })
         // Every default is written out, and it is the model's own default.
         #expect(inventory.memcached == MemcachedSettings())
         #expect(inventory.php == PHPSettings())

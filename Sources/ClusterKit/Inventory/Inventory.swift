@@ -71,6 +71,13 @@ public struct SSHSettings: Sendable, Equatable {
     public var knownHostsFile: String?
     /// "sudo": run facts and every change through sudo (the login user is not root); nil = as the login user.
     public var become: String?
+    /// Bastions in OpenSSH ProxyJump syntax (`ops@bastion:2222,inner`); nil = direct (or the ssh config's).
+    public var jumpHost: String?
+    /// OpenSSH client config to resolve `address` through (a Host alias); nil = `~/.ssh/config` when it
+    /// exists, "none" = no config.
+    public var config: String?
+    /// The keys written in the inventory (top-level or the host's): those win over the ssh config.
+    public var explicitKeys: Set<String> = []
 
     public init(user: String = "root", port: Int = 22, identityFile: String? = nil, knownHostsFile: String? = nil,
                 become: String? = nil) {

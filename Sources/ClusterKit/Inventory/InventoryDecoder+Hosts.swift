@@ -93,6 +93,14 @@ extension InventoryDecoder {
         if let file = string(members["knownHostsFile"], path: path + ".knownHostsFile", rule: ValueRules.localPathProblem) {
             settings.knownHostsFile = file
         }
+        if let jump = string(members["jumpHost"], path: path + ".jumpHost", rule: ValueRules.jumpHostProblem) {
+            settings.jumpHost = jump
+        }
+        if let config = string(members["config"], path: path + ".config",
+                               rule: { $0 == "none" ? nil : ValueRules.localPathProblem($0) }) {
+            settings.config = config
+        }
+        for key in Self.sshKeys where members[key] != nil { settings.explicitKeys.insert(key) }
         if let become = string(members["become"], path: path + ".become", rule: { $0 == "sudo" ? nil : "must be \"sudo\", found \(ValueRules.quoted($0))" }) {
             settings.become = become
         }

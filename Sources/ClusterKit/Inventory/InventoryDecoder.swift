@@ -6,7 +6,7 @@ struct InventoryDecoder {
     private(set) var problems: [InventoryError.Problem] = []
 
     static let rootKeys = ["os", "ssh", "memcached", "php", "firewall", "hosts"]
-    static let sshKeys = ["user", "port", "identityFile", "knownHostsFile", "become"]
+    static let sshKeys = ["user", "port", "identityFile", "knownHostsFile", "become", "jumpHost", "config"]
     static let memcachedKeys = ["port", "user", "maxConnections", "cacheSizeMB", "extraOptions"]
     static let phpKeys = ["sessionHandler"]
     static let firewallKeys = ["allowFrom"]

@@ -1,3 +1,4 @@
+import SSH
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -118,6 +119,19 @@ enum ValueRules {
             return "\(quoted(path)) must be an absolute path or start with ~/"
         }
         return nil
+    }
+
+    /// `ssh.jumpHost`: OpenSSH's ProxyJump syntax, parsed the way the SSH module will use it.
+    static func jumpHostProblem(_ text: String) -> String? {
+        if let bad = text.unicodeScalars.first(where: { forbiddenInText($0) || $0 == " " }) {
+            return "\(quoted(text)) contains \(describe(bad)), which is not allowed in a jump host"
+        }
+        do {
+            _ = try JumpHost.parseList(text)
+            return nil
+        } catch {
+            return "not a jump host list ([user@]host[:port], comma-separated, or \"none\"): \(error)"
+        }
     }
 
     /// One memcached command-line word, as it will stand inside OPTIONS="..." in a sourced shell file.

@@ -33,6 +33,9 @@ public struct PlanDocument: Sendable, Equatable, Codable {
         public var identityFile: String?
         public var knownHostsFile: String?
         public var become: String?
+        public var jumpHost: String?
+        public var config: String?
+        public var explicitKeys: [String]?
     }
 
     public init(_ plan: Plan) {
@@ -44,7 +47,9 @@ public struct PlanDocument: Sendable, Equatable, Codable {
             return HostEntry(
                 name: h.name, roles: h.sortedRoles, address: h.address, privateAddress: h.privateAddress,
                 ssh: SSHEntry(user: h.ssh.user, port: h.ssh.port, identityFile: h.ssh.identityFile,
-                              knownHostsFile: h.ssh.knownHostsFile, become: h.ssh.become),
+                              knownHostsFile: h.ssh.knownHostsFile, become: h.ssh.become,
+                              jumpHost: h.ssh.jumpHost, config: h.ssh.config,
+                              explicitKeys: h.ssh.explicitKeys.isEmpty ? nil : h.ssh.explicitKeys.sorted()),
                 os: hostPlan.family?.key, osRelease: hostPlan.osRelease, fingerprint: hostPlan.fingerprint, facts: hostPlan.query, error: hostPlan.error,
                 changes: hostPlan.changes)
         }
@@ -52,8 +57,11 @@ public struct PlanDocument: Sendable, Equatable, Codable {
 
     public var plan: Plan {
         Plan(hosts: hosts.map { entry in
-            let ssh = SSHSettings(user: entry.ssh.user, port: entry.ssh.port, identityFile: entry.ssh.identityFile,
+            var ssh = SSHSettings(user: entry.ssh.user, port: entry.ssh.port, identityFile: entry.ssh.identityFile,
                                   knownHostsFile: entry.ssh.knownHostsFile, become: entry.ssh.become)
+            ssh.jumpHost = entry.ssh.jumpHost
+            ssh.config = entry.ssh.config
+            ssh.explicitKeys = Set(entry.ssh.explicitKeys ?? [])
             let host = Host(name: entry.name, roles: Set(entry.roles), address: entry.address,
                             privateAddress: entry.privateAddress, ssh: ssh)
             return HostPlan(host: host, family: entry.os.flatMap(OSFamilies.named), osRelease: entry.osRelease,
@@ -107,6 +115,7 @@ public struct PlanDocument: Sendable, Equatable, Codable {
             let at = "hosts[\(h)]"
             guard isName(host.name) else { return "\(at).name: not a host name: \(host.name)" }
             if let become = host.ssh.become, become != "sudo" { return "\(at).ssh.become: must be \"sudo\", found \(become)" }
+            if let jump = host.ssh.jumpHost, let problem = ValueRules.jumpHostProblem(jump) { return "\(at).ssh.jumpHost: \(problem)" }
             if let os = host.os, OSFamilies.named(os) == nil {
                 return "\(at).os: unknown OS family \"\(os)\" (supported: \(OSFamilies.all.map(\.key).joined(separator: ", ")))"
             }

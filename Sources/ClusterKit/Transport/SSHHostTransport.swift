@@ -13,12 +13,25 @@ public final class SSHHostTransport: HostTransport {
     /// `commandTimeout` bounds every command (a hung init script must not hang the run forever).
     public static func connect(_ host: Host, connectTimeout: Double = 10,
                                commandTimeout: Double = 600) async throws -> SSHHostTransport {
-        let config = SSHClientConfig(
-            host: host.address, port: host.ssh.port, user: host.ssh.user,
+        let ssh = host.ssh
+        let jumpHosts = try JumpHost.parseList(ssh.jumpHost ?? "")
+        var config = SSHClientConfig(
+            host: host.address, port: ssh.port, user: ssh.user,
             // The SSH module expands a leading "~/" in both paths.
-            identityFiles: host.ssh.identityFile.map { [$0] } ?? [],
-            knownHostsFile: host.ssh.knownHostsFile ?? "~/.ssh/known_hosts",
-            hostKeyPolicy: .strict, connectTimeout: connectTimeout, commandTimeout: commandTimeout)
+            identityFiles: ssh.identityFile.map { [$0] } ?? [],
+            knownHostsFile: ssh.knownHostsFile ?? "~/.ssh/known_hosts",
+            hostKeyPolicy: .strict, connectTimeout: connectTimeout, commandTimeout: commandTimeout,
+            jumpHosts: jumpHosts)
+        if ssh.config != "none" {
+            // `address` may be a Host alias of the operator's ~/.ssh/config; what the inventory says wins.
+            let openSSH = try OpenSSHConfig.load(path: ssh.config)
+            let written = ssh.explicitKeys
+            let explicit = SSHExplicitSettings(
+                user: written.contains("user") ? ssh.user : nil, port: written.contains("port") ? ssh.port : nil,
+                identityFiles: ssh.identityFile.map { [$0] }, knownHostsFile: ssh.knownHostsFile,
+                jumpHosts: ssh.jumpHost == nil ? nil : jumpHosts)
+            config.apply(try openSSH.effectiveSettings(for: host.address, explicit: explicit, defaultUser: ssh.user))
+        }
         return SSHHostTransport(connection: try await SSHConnection.connect(config))
     }
 

@@ -69,18 +69,22 @@ public enum PHPIniEditor {
         guard i < line.count, line[i] == UInt8(ascii: "=") else { return nil }
         i += 1
         while i < line.count, isBlank(line[i]) { i += 1 }
-        let valueStart = i
-        // End of the old value: a quoted string ends at its closing quote; otherwise at " ;" or the line end.
+        // An unquoted value ends at " ;" (a comment) or the line end.
+        let valueEnd = Self.valueEnd(in: line, from: i) { $0 == UInt8(ascii: ";") }
+        return Array(line[..<i]) + Array(value.utf8) + Array(line[valueEnd...])
+    }
+
+    /// Where the value starting at `start` ends: a quoted one at its closing quote; an unquoted one before the
+    /// first byte `endsUnquoted` accepts (blanks before it excluded), or at the line end.
+    static func valueEnd(in line: [UInt8], from start: Int, endsUnquoted: (UInt8) -> Bool) -> Int {
         var end = line.count
-        while end > valueStart, line[end - 1] == 10 || line[end - 1] == 13 { end -= 1 }
-        var valueEnd = end
-        if valueStart < end, line[valueStart] == UInt8(ascii: "\"") {
-            if let close = line[(valueStart + 1)..<end].firstIndex(of: UInt8(ascii: "\"")) { valueEnd = close + 1 }
-        } else if let semicolon = line[valueStart..<end].firstIndex(of: UInt8(ascii: ";")) {
-            valueEnd = semicolon
-            while valueEnd > valueStart, isBlank(line[valueEnd - 1]) { valueEnd -= 1 }
+        while end > start, line[end - 1] == 10 || line[end - 1] == 13 { end -= 1 }
+        if start < end, line[start] == UInt8(ascii: "\"") {
+            return line[(start + 1)..<end].firstIndex(of: UInt8(ascii: "\"")).map { $0 + 1 } ?? end
         }
-        return Array(line[..<valueStart]) + Array(value.utf8) + Array(line[valueEnd...])
+        guard var valueEnd = line[start..<end].firstIndex(where: endsUnquoted) else { return end }
+        while valueEnd > start, isBlank(line[valueEnd - 1]) { valueEnd -= 1 }
+        return valueEnd
     }
 }
 

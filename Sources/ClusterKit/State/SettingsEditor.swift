@@ -61,16 +61,9 @@ public enum SettingsEditor {
             skipBlanks()
             guard i > before, take(key), i < line.count, line[i] == 32 || line[i] == 9 else { return nil }
             skipBlanks()
-            let valueStart = i
-            var end = line.count
-            while end > valueStart, line[end - 1] == 10 || line[end - 1] == 13 { end -= 1 }
-            var valueEnd = end
-            if valueStart < end, line[valueStart] == UInt8(ascii: "\"") {
-                if let close = line[(valueStart + 1)..<end].firstIndex(of: UInt8(ascii: "\"")) { valueEnd = close + 1 }
-            } else {
-                valueEnd = line[valueStart..<end].firstIndex { $0 == 32 || $0 == 9 } ?? end
-            }
-            return Array(line[..<valueStart]) + Array(value.utf8) + Array(line[valueEnd...])
+            // Apache's argument: quoted, or one word.
+            let valueEnd = PHPIniEditor.valueEnd(in: line, from: i) { $0 == 32 || $0 == 9 }
+            return Array(line[..<i]) + Array(value.utf8) + Array(line[valueEnd...])
         case .phpIni:
             return nil
         }

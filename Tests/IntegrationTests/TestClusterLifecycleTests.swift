@@ -92,7 +92,9 @@ struct TestClusterLifecycleTests {
             (["up", "--memcache", "x", "--web", "1"], "--memcache must be a non-negative integer, got 'x'"),
             (["up", "--memcache", "200", "--web", "100"], "at most 244 hosts fit in 198.18.0.11-254, asked for 300"),
             (["up", "--memcache", "0", "--web", "0"], "a cluster needs at least one host"),
-            (["up", "--memcache", "1", "--web", "1", "--profile", "el6"], "--profile must be el5 or plain, got 'el6'"),
+            (["up", "--memcache", "1", "--web", "1", "--profile", "el6"], "--profile must be el5, plain or debian12, got 'el6'"),
+            (["up", "--memcache", "1", "--web", "1", "--web-profile", "debian13"], "a host profile must be el5, plain or debian12, got 'debian13'"),
+            (["reboot", "--state", "/tmp/clusterctl-testcluster-none", "web1"], "no host 'web1'"),
             (["up", "--memcache", "1", "--web", "1", "--state", "/tmp/a b"], "--state must be a path of letters"),
             (["down", "--state", "/etc"], "--state /etc is a system directory"),
         ]

@@ -8,6 +8,10 @@ CCT_NET=198.18.0               # benchmarking range, /24; never anything else
 CCT_FIRST_HOST=11
 CCT_MAX_HOSTS=244              # .11 .. .254
 CCT_MARKER=.clusterctl-testcluster
+# The debian12 hosts' apt mirror: an address on the bridge inside cct-switch (so it lives and dies with that
+# namespace), below the hosts' range.
+CCT_MIRROR_ADDR=$CCT_NET.2
+CCT_MIRROR_PORT=80
 # Held (flock) for the duration of one up/down, machine-wide: there is one bridge and one subnet.
 CCT_MACHINE_LOCK=/run/lock/clusterctl-testcluster.lock
 # Held by a test fixture (TestCluster.swift) for the whole life of its cluster. The CLI refuses up/down
@@ -58,6 +62,15 @@ cct_host_address() {
   die "no host '$name' in $state/hosts.tsv (is the cluster up? see: testcluster status)"
 }
 
+# Host profiles: STATE/profiles.tsv, one "NAME PROFILE" line per host (hosts.tsv keeps el5's 3 columns).
+# A cluster made before profiles.tsv existed is all one profile, STATE/profile.
+cct_host_profile() {
+  local p
+  p=$(awk -v h="$2" '$1 == h {print $2}' "$1/profiles.tsv" 2>/dev/null)
+  [ -n "$p" ] || p=$(cat "$1/profile" 2>/dev/null || echo el5)
+  echo "$p"
+}
+
 cct_host_init_pid() {
   local f=$1/hosts/$2/init.pid
   [ -s "$f" ] || return 1
@@ -102,11 +115,11 @@ cct_exec() {
 cct_status() {
   local state=$1 n a r pid ok=0 bad=0 s
   [ -f "$state/hosts.tsv" ] || { echo "no cluster in $state"; return 1; }
-  printf '%-10s %-14s %-10s %-8s %s\n' HOST ADDRESS ROLES INIT SSH
+  printf '%-10s %-14s %-10s %-9s %-8s %s\n' HOST ADDRESS ROLES PROFILE INIT SSH
   while read -r n a r; do
     pid=$(cct_host_init_pid "$state" "$n") || pid=dead
     if timeout 2 bash -c "exec 3<>/dev/tcp/$a/22" 2>/dev/null; then s=up; else s=down; fi
-    printf '%-10s %-14s %-10s %-8s %s\n' "$n" "$a" "$r" "$pid" "$s"
+    printf '%-10s %-14s %-10s %-9s %-8s %s\n' "$n" "$a" "$r" "$(cct_host_profile "$state" "$n")" "$pid" "$s"
     if [ "$pid" != dead ] && [ "$s" = up ]; then ok=$((ok + 1)); else bad=$((bad + 1)); fi
   done < <(cct_hosts "$state")
   echo "state: $state   inventory: $state/inventory.json   hosts up: $ok   broken: $bad"

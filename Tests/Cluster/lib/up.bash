@@ -6,12 +6,16 @@
 . "$here/lib/host-files.bash"
 # shellcheck source=lib/profile.bash
 . "$here/lib/profile.bash"
+# shellcheck source=lib/debian12-cache.bash
+. "$here/lib/debian12-cache.bash"
+# shellcheck source=lib/debian12.bash
+. "$here/lib/debian12.bash"
 
-cct_plan_hosts() {   # prints "NAME ADDRESS ROLES" lines
-  local m=$1 w=$2 o=$3 i n=$CCT_FIRST_HOST
-  for ((i = 1; i <= m; i++)); do echo "mc$i $CCT_NET.$n memcache"; n=$((n + 1)); done
-  for ((i = 1; i <= w; i++)); do echo "web$i $CCT_NET.$n web"; n=$((n + 1)); done
-  for ((i = 1; i <= o; i++)); do echo "other$i $CCT_NET.$n -"; n=$((n + 1)); done
+cct_plan_hosts() {   # prints "NAME ADDRESS ROLES PROFILE" lines
+  local m=$1 w=$2 o=$3 mp=$4 wp=$5 op=$6 i n=$CCT_FIRST_HOST
+  for ((i = 1; i <= m; i++)); do echo "mc$i $CCT_NET.$n memcache $mp"; n=$((n + 1)); done
+  for ((i = 1; i <= w; i++)); do echo "web$i $CCT_NET.$n web $wp"; n=$((n + 1)); done
+  for ((i = 1; i <= o; i++)); do echo "other$i $CCT_NET.$n - $op"; n=$((n + 1)); done
 }
 
 # The bridge lives in its own namespace (cct-switch), not in the machine's: with br_netfilter loaded,
@@ -30,6 +34,7 @@ cct_make_network() {
   : >"$root_batch"
   echo "link set uplink master $CCT_BRIDGE up" >"$sw_batch"
   while read -r n a r; do
+    [ "$(cct_host_profile "$state" "$n")" = debian12 ] && continue   # nspawn makes its own netns and veth
     ip netns add "$CCT_PREFIX$n"
     echo "link add p-$n netns $sw type veth peer name eth0 netns $CCT_PREFIX$n" >>"$root_batch"
     echo "link set p-$n master $CCT_BRIDGE up" >>"$sw_batch"
@@ -39,9 +44,11 @@ cct_make_network() {
 }
 
 cct_launch_hosts() {
-  local state=$1 profile=$2 n a r d
+  local state=$1 n a r d profile
   while read -r n a r; do
     d=$state/hosts/$n
+    profile=$(cct_host_profile "$state" "$n")
+    if [ "$profile" = debian12 ]; then cct_debian12_start "$state" "$n"; continue; fi
     # setsid: hosts must not share the caller's session or stdio (a test's pipes would never close);
     # cct_close_fds: nor any other descriptor (the machine lock, a caller's pipes or sockets).
     (
@@ -55,7 +62,11 @@ cct_launch_hosts() {
 }
 
 cct_wait_ready() {
-  local state=$1 deadline=$((SECONDS + 30 + $(wc -l <"$state/hosts.tsv") / 2)) n a r d pending l kids
+  local state=$1 n a r d pending l kids deadline p
+  local -A profile=()
+  while read -r n p; do profile[$n]=$p; done < <(awk '{print $1, $2}' "$state/profiles.tsv")
+  # A debian12 host boots a whole systemd (about 1 s alone, a few when several share 2 cores).
+  deadline=$((SECONDS + 30 + $(wc -l <"$state/hosts.tsv") / 2 + 2 * $(awk '$2 == "debian12"' "$state/profiles.tsv" | wc -l)))
   while :; do
     pending=0
     while read -r n a r; do
@@ -63,6 +74,11 @@ cct_wait_ready() {
       [ -e "$d/ready" ] && continue
       l=$(cat "$d/launcher.pid")
       kill -0 "$l" 2>/dev/null || { sed 's/^/  /' "$d/init.log" >&2; die "host $n: init exited during start (log above)"; }
+      if [ "${profile[$n]:-}" = debian12 ]; then
+        # nspawn's first child during start-up is a helper that exits; once sshd answers, it is systemd.
+        if nc -z -w 1 "$a" 22 2>/dev/null && cct_debian12_ready "$state" "$n"; then touch "$d/ready"; else pending=$((pending + 1)); fi
+        continue
+      fi
       if [ ! -s "$d/init.pid" ]; then
         kids=$(cat "/proc/$l/task/$l/children" 2>/dev/null || true)
         [ -n "${kids// /}" ] && echo "${kids%% *}" >"$d/init.pid"
@@ -76,10 +92,13 @@ cct_wait_ready() {
 }
 
 cct_write_client_files() {
-  local state=$1 n a r roles sep=""
+  local state=$1 n a r k roles sep=""
   : >"$state/known_hosts"
   while read -r n a r; do
-    echo "$a $(cut -d' ' -f1,2 "$state/hosts/$n/etc.up/ssh/ssh_host_ed25519_key.pub")" >>"$state/known_hosts"
+    # The only host key each host's sshd offers (the debian12 base's sshd_config.d says so too).
+    k=$state/hosts/$n/etc.up/ssh/ssh_host_ed25519_key.pub
+    [ "$(cct_host_profile "$state" "$n")" = debian12 ] && k=$state/hosts/$n/root/etc/ssh/ssh_host_ed25519_key.pub
+    echo "$a $(cut -d' ' -f1,2 "$k")" >>"$state/known_hosts"
   done <"$state/hosts.tsv"
   {
     printf '{\n  "ssh": { "user": "root", "port": 22, "identityFile": "%s", "knownHostsFile": "%s" },\n' \
@@ -102,23 +121,39 @@ cct_write_client_files() {
   } >"$state/ssh_config"
 }
 
+# PROFILE is the default; MP, WP, OP are the memcache, web and other hosts' profiles (el5, plain, debian12).
 cct_up() {
-  local state=$1 m=$2 w=$3 o=$4 profile=$5 n a r
+  local state=$1 m=$2 w=$3 o=$4 profile=$5 mp=$6 wp=$7 op=$8 n a r p base="" summary
   cct_down "$state"        # `up` twice: always a fresh cluster
   mkdir -p "$state/hosts"
   touch "$state/$CCT_MARKER"
   chmod 755 "$state"
   echo "$profile" >"$state/profile"
-  cct_plan_hosts "$m" "$w" "$o" >"$state/hosts.tsv"
+  cct_plan_hosts "$m" "$w" "$o" "$mp" "$wp" "$op" >"$state/plan"
+  cut -d' ' -f1-3 "$state/plan" >"$state/hosts.tsv"
+  cut -d' ' -f1,4 "$state/plan" >"$state/profiles.tsv"
+  rm "$state/plan"
   # From here on a failure must not leave half a cluster behind.
   trap 'rc=$?; if [ $rc -ne 0 ]; then note "up failed; tearing down"; cct_down "$state" || true; fi' EXIT
+  if grep -q ' debian12$' "$state/profiles.tsv"; then base=$(cct_debian12_cache); fi
   ssh-keygen -q -t ed25519 -N '' -C "clusterctl-testcluster" -f "$state/id_ed25519"
-  [ "$profile" = el5 ] && cct_build_el5_layers "$state"
-  while read -r n a r; do cct_prepare_host_files "$state" "$n" "$a"; done <"$state/hosts.tsv"
+  if grep -q ' el5$' "$state/profiles.tsv"; then cct_build_el5_layers "$state"; fi
+  while read -r n a r; do
+    mkdir -p "$state/hosts/$n"
+    if [ "$(cct_host_profile "$state" "$n")" = debian12 ]; then
+      cct_debian12_prepare_host "$state" "$n" "$a" "$base/base-root"
+    else
+      cct_prepare_host_files "$state" "$n" "$a"
+    fi
+  done <"$state/hosts.tsv"
   cct_make_network "$state"
-  cct_launch_hosts "$state" "$profile"
+  if [ -n "$base" ]; then cct_mirror_start "$state" "$base/mirror"; fi
+  cct_launch_hosts "$state"
   cct_wait_ready "$state"
   cct_write_client_files "$state"
   trap - EXIT
-  echo "testcluster: $(wc -l <"$state/hosts.tsv") host(s) up ($profile); inventory: $state/inventory.json"
+  summary=$(for p in $(cut -d' ' -f2 "$state/profiles.tsv" | sort -u); do
+              printf '%s: %s; ' "$p" "$(awk -v p="$p" '$2 == p {print $1}' "$state/profiles.tsv" | tr '\n' ' ' | sed 's/ $//')"
+            done)
+  echo "testcluster: $(wc -l <"$state/hosts.tsv") host(s) up (${summary%; }); inventory: $state/inventory.json"
 }

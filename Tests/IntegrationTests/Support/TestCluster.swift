@@ -14,13 +14,17 @@ import Glibc
 /// by `ClusterLock`, across processes (other test runs, other worktrees) by a flock held from `up` to `down`.
 /// `withCluster` always calls `down`, also when the body throws or an expectation fails.
 actor TestCluster {
-    enum Profile: String, Sendable { case el5, plain }
+    /// el5: namespaces looking like CentOS 5.5 (shims over the machine's binaries); plain: the machine's
+    /// Debian tools in namespaces; debian12: a real Debian 12 booted with systemd under systemd-nspawn,
+    /// installing real packages with apt from a private mirror on the cluster's bridge.
+    enum Profile: String, Sendable { case el5, plain, debian12 }
 
     struct Host: Sendable, Equatable {
         var name: String
         var address: String
         /// "memcache", "web", or none (an `other` host).
         var roles: [String]
+        var profile: Profile = .el5
     }
 
     nonisolated let stateDirectory: String
@@ -53,7 +57,11 @@ actor TestCluster {
 
     /// Starts a fresh cluster (tearing down whatever cluster exists). Call `down()` when done, or use
     /// `withCluster`. Skips the test when not root (fails under CI=true).
+    /// `profile` is every host's; `memcacheProfile`, `webProfile` and `otherProfile` override it per role
+    /// (e.g. an el5 memcache host with debian12 web hosts). The first debian12 cluster on a machine builds
+    /// the Debian base root and mirror (a few minutes; `testcluster cache` does it ahead of time).
     static func up(memcache: Int, web: Int, other: Int = 0, profile: Profile = .el5,
+                   memcacheProfile: Profile? = nil, webProfile: Profile? = nil, otherProfile: Profile? = nil,
                    sourceLocation: SourceLocation = #_sourceLocation) async throws -> TestCluster {
         try requireRoot(sourceLocation: sourceLocation)
         await ClusterLock.shared.acquire()
@@ -69,7 +77,10 @@ actor TestCluster {
         let clock = ContinuousClock(), start = clock.now
         do {
             result = try await runScript(["up", "--memcache", "\(memcache)", "--web", "\(web)",
-                                          "--other", "\(other)", "--profile", profile.rawValue, "--state", state])
+                                          "--other", "\(other)", "--profile", profile.rawValue, "--state", state,
+                                          "--memcache-profile", (memcacheProfile ?? profile).rawValue,
+                                          "--web-profile", (webProfile ?? profile).rawValue,
+                                          "--other-profile", (otherProfile ?? profile).rawValue])
         } catch {
             lock.release()
             await ClusterLock.shared.release()
@@ -86,10 +97,13 @@ actor TestCluster {
 
     /// Brings a cluster up, runs `body`, and always tears it down (also when `body` throws).
     static func withCluster<T: Sendable>(memcache: Int, web: Int, other: Int = 0, profile: Profile = .el5,
+                                         memcacheProfile: Profile? = nil, webProfile: Profile? = nil,
+                                         otherProfile: Profile? = nil,
                                          sourceLocation: SourceLocation = #_sourceLocation,
                                          _ body: (TestCluster) async throws -> T) async throws -> T {
         let cluster = try await up(memcache: memcache, web: web, other: other, profile: profile,
-                                   sourceLocation: sourceLocation)
+                                   memcacheProfile: memcacheProfile, webProfile: webProfile,
+                                   otherProfile: otherProfile, sourceLocation: sourceLocation)
         let value: T
         do {
             value = try await body(cluster)
@@ -115,8 +129,21 @@ actor TestCluster {
         if !left.isEmpty { throw TestClusterError.leftovers(left) }
     }
 
+    /// Powers `host` (a debian12 host) off and boots it again from the same disk, like a real reboot:
+    /// enabled services come back, runtime state (e.g. iptables rules not saved) is gone. Returns when
+    /// its sshd answers again, with how long that took.
+    @discardableResult
+    func reboot(_ host: String) async throws -> Duration {
+        guard try self.host(host).profile == .debian12 else { throw TestClusterError.cannotReboot(host) }
+        let clock = ContinuousClock(), start = clock.now
+        let result = try await Self.runScript(["reboot", "--state", stateDirectory, host])
+        if result.status != 0 { throw TestClusterError.scriptFailed("reboot \(host)", result) }
+        return clock.now - start
+    }
+
     /// What a cluster could leave on the machine: cct- network namespaces, cct links and the bridge,
-    /// mounts from cct- sources or under the state dir, host processes, the state dir itself.
+    /// mounts from cct- sources or under the state dir, host processes, debian12 hosts' systemd-nspawn
+    /// processes and cgroups, the apt mirror's HTTP server, the state dir itself.
     static func leftovers(stateDirectory: String = defaultStateDirectory) async throws -> [String] {
         var left: [String] = []
         let namespaces = try await runProcess("/usr/sbin/ip", ["netns", "list"]).stdout
@@ -130,6 +157,15 @@ actor TestCluster {
         let hostInit = (scriptPath as NSString).deletingLastPathComponent + "/lib/host-init"
         let processes = try await runProcess("/usr/bin/pgrep", ["-af", hostInit]).stdout
         left += processes.split(separator: "\n").map { "process \($0)" }
+        // debian12 hosts (any checkout's: the cct- machine names and cgroups are machine-wide) and the mirror.
+        let nspawns = try await runProcess("/usr/bin/pgrep", ["-af", "systemd-nspawn"]).stdout
+        left += nspawns.split(separator: "\n").filter { $0.contains("--machine=cct-") }.map { "process \($0)" }
+        let servers = try await runProcess("/usr/bin/pgrep", ["-af", "http.server"]).stdout
+        left += servers.split(separator: "\n").filter { $0.contains("clusterctl-testcluster") }.map { "process \($0)" }
+        for root in ["/sys/fs/cgroup", "/sys/fs/cgroup/unified", "/sys/fs/cgroup/systemd"] {
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+            left += entries.filter { $0.hasPrefix("cct-") }.map { "cgroup \(root)/\($0)" }
+        }
         if FileManager.default.fileExists(atPath: stateDirectory) { left.append("state dir \(stateDirectory)") }
         return left
     }
@@ -168,11 +204,19 @@ actor TestCluster {
         try await runProcess("/bin/bash", [scriptPath] + arguments, environment: ["CCT_SESSION_LOCK_HELD": "1"])
     }
 
+    /// hosts.tsv ("NAME ADDRESS ROLES") and profiles.tsv ("NAME PROFILE").
     private static func readHosts(_ state: String) throws -> [Host] {
         let text = try String(contentsOfFile: state + "/hosts.tsv", encoding: .utf8)
+        var profiles: [String: Profile] = [:]
+        let profileText = (try? String(contentsOfFile: state + "/profiles.tsv", encoding: .utf8)) ?? ""
+        for line in profileText.split(separator: "\n") {
+            let f = line.split(separator: " ").map(String.init)
+            if f.count == 2 { profiles[f[0]] = Profile(rawValue: f[1]) }
+        }
         return text.split(separator: "\n").map { line in
             let f = line.split(separator: " ").map(String.init)
-            return Host(name: f[0], address: f[1], roles: f[2] == "-" ? [] : f[2].split(separator: ",").map(String.init))
+            return Host(name: f[0], address: f[1], roles: f[2] == "-" ? [] : f[2].split(separator: ",").map(String.init),
+                        profile: profiles[f[0]] ?? .el5)
         }
     }
 
@@ -195,6 +239,7 @@ enum TestClusterError: Error, CustomStringConvertible {
     case scriptFailed(String, ProcessOutput)
     case noSuchHost(String)
     case leftovers([String])
+    case cannotReboot(String)
     case notRoot
 
     var description: String {
@@ -203,6 +248,7 @@ enum TestClusterError: Error, CustomStringConvertible {
             "testcluster \(command) failed (exit \(out.status)):\n\(out.stdout)\(out.stderr)"
         case let .noSuchHost(name): "the test cluster has no host named \(name)"
         case let .leftovers(left): "testcluster down left things behind:\n" + left.joined(separator: "\n")
+        case let .cannotReboot(name): "\(name) is not a debian12 host: only those can reboot"
         case .notRoot: "not root"
         }
     }

@@ -40,6 +40,15 @@ public struct SystemdServices: ServiceManager {
         """
     }
     public func enableCommand(_ service: String) -> String { "systemctl enable " + ShellQuote.quote(service) }
-    public func startCommand(_ service: String) -> String { "systemctl start " + ShellQuote.quote(service) }
-    public func restartCommand(_ service: String) -> String { "systemctl restart " + ShellQuote.quote(service) }
+    public func startCommand(_ service: String) -> String { "systemctl start " + ShellQuote.quote(service) + Self.stillActive(service) }
+    public func restartCommand(_ service: String) -> String { "systemctl restart " + ShellQuote.quote(service) + Self.stillActive(service) }
+
+    /// `systemctl start` of a simple unit returns 0 as soon as the process is forked, even when it exits
+    /// right away (memcached with a user that does not exist, under Restart=always): a second later the unit
+    /// must still be active, else the start failed and the unit's last log lines say why.
+    static func stillActive(_ service: String) -> String {
+        let s = ShellQuote.quote(service)
+        return " && { sleep 1; systemctl is-active --quiet \(s) || { echo \"\(service) did not stay running:\" >&2; "
+            + "journalctl -u \(s) -n 3 --no-pager -o cat >&2; exit 1; }; }"
+    }
 }

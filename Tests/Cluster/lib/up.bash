@@ -103,7 +103,7 @@ cct_write_client_files() {
   {
     printf '{\n  "ssh": { "user": "root", "port": 22, "identityFile": "%s", "knownHostsFile": "%s" },\n' \
       "$state/id_ed25519" "$state/known_hosts"
-    printf '  "memcached": { "port": 11211, "user": "memcached", "maxConnections": 1024, "cacheSizeMB": 64, "extraOptions": [] },\n'
+    printf '  "memcached": { "port": 11211, "maxConnections": 1024, "cacheSizeMB": 64, "extraOptions": [] },\n'
     printf '  "php": { "sessionHandler": "memcache" },\n  "hosts": {\n'
     while read -r n a r; do
       if [ "$r" = - ]; then roles=""; else roles="\"$r\""; fi

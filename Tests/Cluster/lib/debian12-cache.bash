@@ -46,7 +46,7 @@ cct_debian12_cache() {
   local tmp=$dir.build start=$SECONDS
   rm -rf --one-file-system "$tmp"      # a build killed half-way
   mkdir -p "$tmp"
-  note "building the debian12 base root and mirror in $dir (once per machine; about 3 minutes)"
+  note "building the debian12 base root and mirror in $dir (once per machine; 1 to 3 minutes)"
   if ! cct_debian12_build "$tmp" "$tmp/build.log" "$start"; then
     cp "$tmp/build.log" "$dir.failed.log" 2>/dev/null || true
     tail -n 20 "$tmp/build.log" | sed 's/^/  /' >&2
@@ -55,10 +55,13 @@ cct_debian12_cache() {
   fi
   mv "$tmp" "$dir"
   touch "$dir/complete"
-  # Older caches (other package lists) are not used any more.
+  # Older caches (other package lists) are not used any more, unless a running cluster (another checkout's,
+  # started before this build) still boots from one.
   local old
   for old in "$CCT_CACHE_ROOT"/debian12/*; do
-    [ "$old" = "$dir" ] || [ "$old" = "$dir.failed.log" ] || rm -rf --one-file-system "$old"
+    [ "$old" = "$dir" ] || [ "$old" = "$dir.failed.log" ] && continue
+    findmnt -rn -t overlay -o OPTIONS | grep -q "lowerdir=$old/" && continue
+    rm -rf --one-file-system "$old"
   done
   note "debian12 cache ready in $((SECONDS - start)) s: $(du -sh "$dir/base-root" | cut -f1) base root, $(ls "$dir/mirror" | grep -c '\.deb$') packages in the mirror"
   echo "$dir"
@@ -75,12 +78,12 @@ cct_debian12_build() {
 
   # Build-time apt setup: the machine's own sources and Acquire settings (e.g. Check-Valid-Until for a
   # snapshot archive); all of it is removed again below. No daemon may start in the build container.
+  # (Runs under `if !`, where set -e is off: every step that matters ends in `|| return 1`.)
   rm -f "$root/etc/apt/sources.list"
   cp /etc/apt/sources.list.d/*.sources "$root/etc/apt/sources.list.d/" 2>/dev/null || true
   [ -f /etc/apt/sources.list ] && grep -q '^deb ' /etc/apt/sources.list && cp /etc/apt/sources.list "$root/etc/apt/"
   apt-config dump | grep -E '^Acquire::(Check-Valid-Until|Check-Date|https?::Proxy) ' >"$root/etc/apt/apt.conf.d/00cct-build" || true
-  printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
-  chmod 755 "$root/usr/sbin/policy-rc.d"
+  printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d" && chmod 755 "$root/usr/sbin/policy-rc.d" || return 1
 
   cct_debian12_step "$start" "apt-get update && apt-get upgrade in the base root"
   cct_debian12_in_root "$root" 'apt-get -q update && apt-get -q -y upgrade' >>"$log" 2>&1 || return 1
@@ -100,8 +103,7 @@ cct_debian12_build() {
   cct_debian12_in_root "$root" "$(cat "$here/lib/debian12-base-setup")" >>"$log" 2>&1 || return 1
 
   cct_debian12_step "$start" "indexing the mirror (dpkg-scanpackages)"
-  mkdir -p "$tmp/mirror"
-  mv "$root"/var/cache/apt/archives/*.deb "$tmp/mirror/"
+  mkdir -p "$tmp/mirror" && mv "$root"/var/cache/apt/archives/*.deb "$tmp/mirror/" || return 1
   (cd "$tmp/mirror" && dpkg-scanpackages -m . >Packages 2>>"$log" && gzip -9k Packages) || return 1
   # apt's flat-repository Release file, so `apt-get update` needs no exceptions beyond [trusted=yes].
   cct_debian12_release "$tmp/mirror" >"$tmp/mirror/Release"

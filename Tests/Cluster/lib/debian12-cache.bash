@@ -1,13 +1,13 @@
 # The debian12 profile's cache: one read-only Debian 12 base root (debootstrap) that every debian12 host
 # overlays, and a private apt mirror (flat repository of .debs) that the hosts install from with their own
 # apt. Built once per machine, outside git, under CCT_CACHE_ROOT/debian12/KEY; KEY hashes the package lists
-# and the recipe version, so changing a list (or bumping the recipe) builds a new cache next to the old one,
-# which is then removed. Building is the only step that uses the network: debootstrap and apt in the base
+# and the recipe version, so changing a list (or bumping the recipe) builds a new cache next to the old one
+# (removed once unused for 3 days). Building is the only step that uses the network: debootstrap and apt in the base
 # root fetch from the machine's own Debian archive. Hosts never have any network but the cct bridge.
 # shellcheck shell=bash
 
 CCT_CACHE_ROOT=${CCT_CACHE_ROOT:-/var/cache/clusterctl-testcluster}
-CCT_DEBIAN12_RECIPE=1          # bump when the build steps below change what ends up in the cache
+CCT_DEBIAN12_RECIPE=2          # bump when the build steps below change what ends up in the cache
 CCT_DEBIAN12_SUITE=bookworm
 
 cct_debian12_lists() {   # the list files, without comments and blank lines
@@ -40,7 +40,10 @@ cct_debian12_in_root() {
 # Prints the cache dir, building it first when it is missing. Caller holds the machine lock.
 cct_debian12_cache() {
   local dir; dir=$(cct_debian12_cache_dir)
-  if [ -e "$dir/complete" ]; then echo "$dir"; return 0; fi
+  if [ -e "$dir/complete" ]; then
+    touch "$dir/complete"      # last use, for the pruning below
+    echo "$dir"; return 0
+  fi
   command -v debootstrap >/dev/null && command -v dpkg-scanpackages >/dev/null && command -v systemd-nspawn >/dev/null \
     || die "the debian12 profile needs debootstrap, dpkg-dev and systemd-container: run scripts/install-deps as root"
   local tmp=$dir.build start=$SECONDS
@@ -55,11 +58,13 @@ cct_debian12_cache() {
   fi
   mv "$tmp" "$dir"
   touch "$dir/complete"
-  # Older caches (other package lists) are not used any more, unless a running cluster (another checkout's,
-  # started before this build) still boots from one.
+  # Other caches (other package lists, other recipes) go once unused for 3 days: not at once, since checkouts
+  # of other branches may still use theirs (each would rebuild its own, alternately), and never while a
+  # running cluster boots from one.
   local old
   for old in "$CCT_CACHE_ROOT"/debian12/*; do
-    [ "$old" = "$dir" ] || [ "$old" = "$dir.failed.log" ] && continue
+    [ "$old" = "$dir" ] && continue
+    [ -n "$(find "$old" -maxdepth 1 -name complete -mtime -3)" ] && continue
     findmnt -rn -t overlay -o OPTIONS | grep -q "lowerdir=$old/" && continue
     rm -rf --one-file-system "$old"
   done
@@ -117,6 +122,7 @@ cct_debian12_build() {
   rm -f "$root"/etc/ssh/ssh_host_* "$root/etc/hostname" "$root/var/lib/dbus/machine-id"
   : >"$root/etc/machine-id"
   : >"$root/etc/resolv.conf"
+  chmod 0644 "$root/etc/resolv.conf"   # nspawn's copy-host made it executable
   rm -rf "$root"/var/log/apt/* "$root/var/log/dpkg.log" "$root/var/log/bootstrap.log" "$root"/var/log/journal/*
   chmod 755 "$root"
 }

@@ -1,13 +1,13 @@
 # The debian12 profile's cache: one read-only Debian 12 base root (debootstrap) that every debian12 host
 # overlays, and a private apt mirror (flat repository of .debs) that the hosts install from with their own
 # apt. Built once per machine, outside git, under CCT_CACHE_ROOT/debian12/KEY; KEY hashes the package lists
-# and the recipe version, so changing a list (or bumping the recipe) builds a new cache next to the old one,
-# which is then removed. Building is the only step that uses the network: debootstrap and apt in the base
+# and the recipe version, so changing a list (or bumping the recipe) builds a new cache next to the old one
+# (removed once unused for 3 days). Building is the only step that uses the network: debootstrap and apt in the base
 # root fetch from the machine's own Debian archive. Hosts never have any network but the cct bridge.
 # shellcheck shell=bash
 
 CCT_CACHE_ROOT=${CCT_CACHE_ROOT:-/var/cache/clusterctl-testcluster}
-CCT_DEBIAN12_RECIPE=1          # bump when the build steps below change what ends up in the cache
+CCT_DEBIAN12_RECIPE=2          # bump when the build steps below change what ends up in the cache
 CCT_DEBIAN12_SUITE=bookworm
 
 cct_debian12_lists() {   # the list files, without comments and blank lines
@@ -40,13 +40,16 @@ cct_debian12_in_root() {
 # Prints the cache dir, building it first when it is missing. Caller holds the machine lock.
 cct_debian12_cache() {
   local dir; dir=$(cct_debian12_cache_dir)
-  if [ -e "$dir/complete" ]; then echo "$dir"; return 0; fi
+  if [ -e "$dir/complete" ]; then
+    touch "$dir/complete"      # last use, for the pruning below
+    echo "$dir"; return 0
+  fi
   command -v debootstrap >/dev/null && command -v dpkg-scanpackages >/dev/null && command -v systemd-nspawn >/dev/null \
     || die "the debian12 profile needs debootstrap, dpkg-dev and systemd-container: run scripts/install-deps as root"
   local tmp=$dir.build start=$SECONDS
   rm -rf --one-file-system "$tmp"      # a build killed half-way
   mkdir -p "$tmp"
-  note "building the debian12 base root and mirror in $dir (once per machine; about 3 minutes)"
+  note "building the debian12 base root and mirror in $dir (once per machine; 1 to 3 minutes)"
   if ! cct_debian12_build "$tmp" "$tmp/build.log" "$start"; then
     cp "$tmp/build.log" "$dir.failed.log" 2>/dev/null || true
     tail -n 20 "$tmp/build.log" | sed 's/^/  /' >&2
@@ -55,10 +58,15 @@ cct_debian12_cache() {
   fi
   mv "$tmp" "$dir"
   touch "$dir/complete"
-  # Older caches (other package lists) are not used any more.
+  # Other caches (other package lists, other recipes) go once unused for 3 days: not at once, since checkouts
+  # of other branches may still use theirs (each would rebuild its own, alternately), and never while a
+  # running cluster boots from one.
   local old
   for old in "$CCT_CACHE_ROOT"/debian12/*; do
-    [ "$old" = "$dir" ] || [ "$old" = "$dir.failed.log" ] || rm -rf --one-file-system "$old"
+    [ "$old" = "$dir" ] && continue
+    [ -n "$(find "$old" -maxdepth 1 -name complete -mtime -3)" ] && continue
+    findmnt -rn -t overlay -o OPTIONS | grep -q "lowerdir=$old/" && continue
+    rm -rf --one-file-system "$old"
   done
   note "debian12 cache ready in $((SECONDS - start)) s: $(du -sh "$dir/base-root" | cut -f1) base root, $(ls "$dir/mirror" | grep -c '\.deb$') packages in the mirror"
   echo "$dir"
@@ -75,12 +83,12 @@ cct_debian12_build() {
 
   # Build-time apt setup: the machine's own sources and Acquire settings (e.g. Check-Valid-Until for a
   # snapshot archive); all of it is removed again below. No daemon may start in the build container.
+  # (Runs under `if !`, where set -e is off: every step that matters ends in `|| return 1`.)
   rm -f "$root/etc/apt/sources.list"
   cp /etc/apt/sources.list.d/*.sources "$root/etc/apt/sources.list.d/" 2>/dev/null || true
   [ -f /etc/apt/sources.list ] && grep -q '^deb ' /etc/apt/sources.list && cp /etc/apt/sources.list "$root/etc/apt/"
   apt-config dump | grep -E '^Acquire::(Check-Valid-Until|Check-Date|https?::Proxy) ' >"$root/etc/apt/apt.conf.d/00cct-build" || true
-  printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
-  chmod 755 "$root/usr/sbin/policy-rc.d"
+  printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d" && chmod 755 "$root/usr/sbin/policy-rc.d" || return 1
 
   cct_debian12_step "$start" "apt-get update && apt-get upgrade in the base root"
   cct_debian12_in_root "$root" 'apt-get -q update && apt-get -q -y upgrade' >>"$log" 2>&1 || return 1
@@ -100,8 +108,7 @@ cct_debian12_build() {
   cct_debian12_in_root "$root" "$(cat "$here/lib/debian12-base-setup")" >>"$log" 2>&1 || return 1
 
   cct_debian12_step "$start" "indexing the mirror (dpkg-scanpackages)"
-  mkdir -p "$tmp/mirror"
-  mv "$root"/var/cache/apt/archives/*.deb "$tmp/mirror/"
+  mkdir -p "$tmp/mirror" && mv "$root"/var/cache/apt/archives/*.deb "$tmp/mirror/" || return 1
   (cd "$tmp/mirror" && dpkg-scanpackages -m . >Packages 2>>"$log" && gzip -9k Packages) || return 1
   # apt's flat-repository Release file, so `apt-get update` needs no exceptions beyond [trusted=yes].
   cct_debian12_release "$tmp/mirror" >"$tmp/mirror/Release"
@@ -115,6 +122,7 @@ cct_debian12_build() {
   rm -f "$root"/etc/ssh/ssh_host_* "$root/etc/hostname" "$root/var/lib/dbus/machine-id"
   : >"$root/etc/machine-id"
   : >"$root/etc/resolv.conf"
+  chmod 0644 "$root/etc/resolv.conf"   # nspawn's copy-host made it executable
   rm -rf "$root"/var/log/apt/* "$root/var/log/dpkg.log" "$root/var/log/bootstrap.log" "$root"/var/log/journal/*
   chmod 755 "$root"
 }

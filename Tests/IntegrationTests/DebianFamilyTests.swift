@@ -103,12 +103,14 @@ import Testing
             try await cluster.run("web2", """
                 printf 'NAME=Gentoo\\nID=gentoo\\nPRETTY_NAME="Gentoo Linux"\\n' > /etc/os-release && rm -f /etc/redhat-release
                 """)
-            let untouched = "cat /var/lib/rpm/cct-installed; ls -la /etc/php.ini /etc/sysconfig 2>&1; iptables-save | grep -v '^#'"
+            let untouched = "cat /var/lib/rpm/cct-installed; ls -la /etc/php.ini /etc/sysconfig 2>&1; iptables-save | grep -v '^#'; true"
             let before = try await cluster.run("web2", untouched)
             let plan = try await clusterctl(["plan", "-i", cluster.inventoryPath])
             #expect(plan.status == 1)
-            #expect(plan.stdout.contains("! web2: cannot plan: web2: Gentoo Linux: not a supported OS (supported: EL 5 (el5), "
-                                         + "Debian 11 (debian11), Debian 12 (debian12)"), "\(plan.stdout)")
+            #expect(plan.stdout.contains("! web2: cannot plan: web2: Gentoo Linux: not a supported OS (supported: EL 5 (el5), "),
+                    "\(plan.stdout)")
+            #expect(plan.stdout.contains("Debian 12 (debian12), Ubuntu 22.04 (ubuntu22.04), Ubuntu 24.04 (ubuntu24.04)); "
+                                         + "nothing was run on it"))
             let apply = try await clusterctl(["apply", "-i", cluster.inventoryPath, "--yes"])
             #expect(apply.status == 1)
             #expect(apply.stdout.contains("Apply: 0 ok, 2 changed, 1 failed."), "\(apply.stdout)")

@@ -61,6 +61,12 @@ public struct HostApplier: Sendable {
                     }
                     try await FirewallApplier(family: family, rollbackSeconds: firewallRollbackSeconds, timing: firewallTiming)
                         .apply(firewall, transport: transport, reconnect: reconnect)
+                case .configureFirewalld:
+                    guard let firewalld = change.firewalld else {
+                        throw ApplyError(step: "firewalld", message: "change without firewalld operations")
+                    }
+                    try await FirewalldApplier(rollbackSeconds: firewallRollbackSeconds)
+                        .apply(firewalld, transport: transport, reconnect: reconnect)
                 case .setSELinuxBoolean, .labelSELinuxPort:
                     guard let command = SELinuxStep.command(for: change) else {
                         throw ApplyError(step: "selinux", message: "change without an SELinux setting")

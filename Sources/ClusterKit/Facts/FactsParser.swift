@@ -47,6 +47,10 @@ public enum FactsParser {
                 facts.ufwActive = true
             case "firewalld" where words.count == 2 && words[1] == "running":
                 facts.firewalldRunning = true
+            case "begin-firewalld-runtime":
+                facts.firewalldRuntime = FirewalldZone.parse(String(decoding: try hexBlock(until: "end-firewalld-runtime"), as: UTF8.self))
+            case "begin-firewalld-permanent":
+                facts.firewalldPermanent = FirewalldZone.parse(String(decoding: try hexBlock(until: "end-firewalld-permanent"), as: UTF8.self))
             case "selinux" where words.count == 2:
                 facts.selinuxMode = words[1]
             case "sebool" where words.count == 3 && ["on", "off"].contains(words[2]):

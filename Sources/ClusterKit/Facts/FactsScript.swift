@@ -119,7 +119,11 @@ public enum FactsScript {
               echo end-iptables
             else echo 'iptables missing'; fi
             if command -v ufw >/dev/null 2>&1 && ufw status 2>/dev/null | grep -q '^Status: active'; then echo 'ufw active'; fi
-            if command -v firewall-cmd >/dev/null 2>&1 && [ "$(firewall-cmd --state 2>/dev/null)" = running ]; then echo 'firewalld running'; fi
+            if command -v firewall-cmd >/dev/null 2>&1 && [ "$(firewall-cmd --state 2>/dev/null)" = running ]; then
+              echo 'firewalld running'
+              echo begin-firewalld-runtime; firewall-cmd --list-all 2>&1 | od -An -v -tx1; echo end-firewalld-runtime
+              echo begin-firewalld-permanent; firewall-cmd --permanent --list-all 2>&1 | od -An -v -tx1; echo end-firewalld-permanent
+            fi
             """)
         }
         return lines.joined(separator: "\n")

@@ -17,6 +17,9 @@ public struct HostFacts: Sendable, Equatable {
     public var ufwActive: Bool
     /// firewalld runs (EL7+ by default): a `firewall-cmd --reload` would flush rules added beside it.
     public var firewalldRunning: Bool = false
+    /// The default zone, as `firewall-cmd --list-all` and `--permanent --list-all` print it (when running).
+    public var firewalldRuntime: FirewalldZone?
+    public var firewalldPermanent: FirewalldZone?
     /// `getenforce`, lower-cased ("enforcing", "permissive", "disabled"); nil when not asked.
     public var selinuxMode: String?
     public var selinuxBooleans: [String: Bool] = [:]

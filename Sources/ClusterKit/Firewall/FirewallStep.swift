@@ -36,13 +36,8 @@ public struct FirewallStep: PlanStep {
                               + "with its own \(wanted.chain) chain and will not work around ufw. Disable ufw "
                               + "(`ufw disable`) to let clusterctl manage the firewall, then plan again")
         }
-        if facts.firewalldRunning {
-            // firewall-cmd --reload flushes rules added with plain iptables, and under nftables firewalld's zone
-            // still drops what such a rule accepts: the chain would look applied and not work.
-            throw PlanRefusal("firewalld is running on this host; clusterctl does not manage firewalld yet and will "
-                              + "not add iptables rules that a firewalld reload would flush. Either open the memcached "
-                              + "port to the web hosts with firewalld yourself and stop/mask firewalld here, or wait for "
-                              + "clusterctl's firewalld support")
+        if facts.firewalldRunning, let intent = desired.firewalldIntent {
+            return try FirewalldPlanner.changes(intent: intent, facts: facts)
         }
         let table = FilterTable.parse(facts.iptablesSave ?? "")
         let chain = wanted.chain
@@ -71,6 +66,7 @@ public struct FirewallStep: PlanStep {
         return [.replaceFirewall(change, reason: reasons.joined(separator: ", "))]
     }
 
+    /// One item a line, for diffs.
     static func listing(_ rules: [String]) -> [UInt8] {
         Array(rules.map { $0 + "\n" }.joined().utf8)
     }

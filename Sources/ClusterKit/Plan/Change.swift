@@ -11,6 +11,8 @@ public struct Change: Sendable, Equatable, Codable {
         case restartService = "restart-service"
         /// Replace the rules of clusterctl's iptables chain (and put its INPUT jump first): `Firewall/`.
         case replaceFirewallChain = "replace-firewall-chain"
+        /// Where firewalld runs: its rich rules and services, runtime and permanent (`Firewall/Firewalld/`).
+        case configureFirewalld = "configure-firewalld"
         /// Turn an SELinux boolean on persistently (`selinux` names it): `SELinux/`.
         case setSELinuxBoolean = "set-selinux-boolean"
         /// Label a TCP port with an SELinux type (`selinux` is `type/port`).
@@ -28,6 +30,7 @@ public struct Change: Sendable, Equatable, Codable {
     public var firewall: FirewallChange?
     /// The SELinux boolean, or `type/port`, of an SELinux change.
     public var selinux: String?
+    public var firewalld: FirewalldChange?
 
     public static func install(_ package: String, phase: ApplyPhase) -> Change {
         Change(kind: .installPackage, phase: phase, package: package)

@@ -14,7 +14,7 @@ public struct Plan: Sendable, Equatable {
             packages: hosts.reduce(0) { $0 + $1.changes.filter { $0.kind == .installPackage }.count },
             files: hosts.reduce(0) { $0 + $1.changes.filter { $0.kind == .writeFile }.count },
             services: hosts.reduce(0) { $0 + $1.changedServices.count },
-            firewallChains: hosts.reduce(0) { $0 + $1.changes.filter { $0.kind == .replaceFirewallChain }.count })
+            firewallChains: hosts.reduce(0) { $0 + $1.changes.filter { [.replaceFirewallChain, .configureFirewalld].contains($0.kind) }.count })
     }
 
     public var hasChanges: Bool { hosts.contains { !$0.changes.isEmpty } }

@@ -138,6 +138,8 @@ public struct PlanDocument: Sendable, Equatable, Codable {
                     guard (0...0o7777).contains(file.mode) else { return "\(where_).file.mode: out of range" }
                 }
                 if let problem = change.firewall?.firstInvalidValue() { return "\(where_).\(problem)" }
+                if let problem = change.firewalld?.firstInvalidValue() { return "\(where_).\(problem)" }
+                if change.kind == .configureFirewalld, change.firewalld == nil { return "\(where_): no firewalld" }
                 if let value = change.selinux, !value.split(separator: "/", omittingEmptySubsequences: false).allSatisfy({ isName(String($0)) }) {
                     return "\(where_).selinux: not an SELinux boolean or type/port: \(value)"
                 }

@@ -33,6 +33,13 @@ public enum PlanTextRenderer {
                 text += "        \(diffLine)\n"
             }
             return text
+        case .configureFirewalld:
+            guard let firewalld = change.firewalld else { return "" }
+            var text = "    ~ firewalld zone \(firewalld.zone) (\(change.reason ?? "changed"))\n"
+            for diffLine in firewalld.diff.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
+                text += "        \(diffLine)\n"
+            }
+            return text
         case .setSELinuxBoolean:
             return "    + selinux boolean \(change.selinux ?? "?") on, persistently (\(change.reason ?? ""))\n"
         case .labelSELinuxPort:

@@ -51,6 +51,17 @@ public enum TemplateContext {
 
     public static let shape: [String: TemplateShape] = Dictionary(uniqueKeysWithValues: variables.map { ($0.name, $0.shape) })
 
+    /// Who may reach memcached: each web host's private address/32, then `firewall.allowFrom`, each once
+    /// (a duplicate rule would never match), as iptables-save prints a source.
+    static func memcachedSources(_ inventory: Inventory) -> [String] {
+        var sources: [String] = []
+        for candidate in inventory.webHosts.map({ $0.privateAddress }) + inventory.firewall.allowFrom {
+            let source = candidate.contains("/") ? candidate : candidate + "/32"
+            if !sources.contains(source) { sources.append(source) }
+        }
+        return sources
+    }
+
     /// The context for one host, as swift-mustache consumes it (dictionaries, arrays, strings, booleans).
     static func values(for host: Host, in inventory: Inventory, family: OSFamily, chain: String) -> [String: any Sendable] {
         let memcached = inventory.memcached
@@ -61,11 +72,7 @@ public enum TemplateContext {
             return ["name": server.name, "privateAddress": server.privateAddress, "port": String(memcached.port), "url": url]
         }
         let separator = handler == .memcache ? ", " : ","
-        var sources: [String] = []
-        for candidate in inventory.webHosts.map({ $0.privateAddress }) + inventory.firewall.allowFrom {
-            let source = candidate.contains("/") ? candidate : candidate + "/32"
-            if !sources.contains(source) { sources.append(source) }  // a duplicate rule would never match
-        }
+        let sources = memcachedSources(inventory)
         return [
             "hostName": host.name,
             "address": host.address,

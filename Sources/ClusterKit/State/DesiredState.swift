@@ -13,6 +13,8 @@ public struct DesiredState: Sendable, Equatable {
     public var firewall: FirewallRuleSet?
     /// SELinux booleans to turn on and `type/port` labels to add (`SELinuxStep`), unless SELinux is disabled.
     public var selinuxBooleans: [String] = []
+    /// The firewall's intent in firewalld's terms, used instead of `firewall` where firewalld runs.
+    public var firewalldIntent: FirewalldIntent?
     public var selinuxPorts: [String] = []
 
     public init(host: Host, family: OSFamily, repositoryPackages: [String], packages: [String], files: [DesiredFile],
@@ -46,6 +48,12 @@ public struct DesiredState: Sendable, Equatable {
                   repositoryPackages: family.repositoryPackages(for: packages),
                   packages: packages, files: files, services: family.services(for: roles), firewall: firewall)
         if roles.contains(.web) { selinuxBooleans = family.selinuxWebBooleans }
+        if firewall != nil {
+            let memcache = roles.contains(.memcache)
+            firewalldIntent = FirewalldIntent(memcachedPort: memcache ? inventory.memcached.port : nil,
+                                              memcachedSources: memcache ? TemplateContext.memcachedSources(inventory) : [],
+                                              webServices: roles.contains(.web) ? ["http", "https"] : [])
+        }
         let port = inventory.memcached.port
         if roles.contains(.memcache), port != MemcachedSettings().port, let type = family.selinuxMemcachedPortType {
             selinuxPorts = ["\(type)/\(port)"]

@@ -29,8 +29,10 @@ render: build
 	$(SWIFT) run clusterctl render -i inventory.example.json --out render-out --force
 
 # A local demo cluster (namespaces, root): plan, apply, verify, and a session made on web1 read on web2.
+# PROFILE=el5 (default), debian12 (real Debian 12 hosts booted with systemd) or mixed (EL5 memcache, Debian web).
+PROFILE ?= el5
 demo:
-	@scripts/demo
+	@PROFILE=$(PROFILE) scripts/demo
 
 demo-down:
 	Tests/Cluster/testcluster down --state $${DEMO_STATE:-/tmp/clusterctl-demo}

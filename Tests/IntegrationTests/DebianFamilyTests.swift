@@ -75,6 +75,16 @@ import Testing
             #expect(afterReboot.status == 0, "\(afterReboot.stdout)\n\(afterReboot.stderr)")
             try await expectSharedSession(cluster)
             #expect(try await clusterctl(["plan", "-i", changed, "--detailed-exitcode"]).status == 0)
+
+            // An active ufw owns the host's iptables: plan refuses that host's firewall with what to do.
+            let ufw = try await cluster.exec("web2", "apt-get install -y -q ufw >/dev/null 2>&1 && ufw allow 22/tcp >/dev/null "
+                                             + "&& ufw --force enable")
+            try #require(ufw.status == 0, "\(ufw.stdout)\(ufw.stderr)")
+            let refused = try await clusterctl(["plan", "-i", changed])
+            #expect(refused.status == 1)
+            #expect(refused.stdout.contains("! web2: cannot plan: ufw is active on this host"), "\(refused.stdout)")
+            #expect(refused.stdout.contains("`ufw disable`"))
+            #expect(refused.stdout.contains("  web1 [Debian GNU/Linux 12 (bookworm), debian12]: no changes"))
         }
     }
 

@@ -28,18 +28,10 @@ public enum PlanTextRenderer {
             return "    + package \(change.package ?? "?")" + (change.phase == .repository ? " (repository)" : "") + "\n"
         case .writeFile:
             guard let file = change.file else { return "" }
-            var text = "    ~ file \(file.path) (\(change.reason ?? "changed"))\n"
-            for diffLine in file.diff.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
-                text += "        \(diffLine)\n"
-            }
-            return text
+            return "    ~ file \(file.path) (\(change.reason ?? "changed"))\n" + indented(file.diff)
         case .configureFirewalld:
             guard let firewalld = change.firewalld else { return "" }
-            var text = "    ~ firewalld zone \(firewalld.zone) (\(change.reason ?? "changed"))\n"
-            for diffLine in firewalld.diff.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
-                text += "        \(diffLine)\n"
-            }
-            return text
+            return "    ~ firewalld zone \(firewalld.zone) (\(change.reason ?? "changed"))\n" + indented(firewalld.diff)
         case .setSELinuxBoolean:
             return "    + selinux boolean \(change.selinux ?? "?") on, persistently (\(change.reason ?? ""))\n"
         case .labelSELinuxPort:
@@ -52,12 +44,14 @@ public enum PlanTextRenderer {
             return "    ↻ restart \(change.service ?? "?") (\(change.reason ?? ""))\n"
         case .replaceFirewallChain:
             guard let firewall = change.firewall else { return "" }
-            var text = "    ~ firewall chain \(firewall.chain) (\(change.reason ?? "changed"))\n"
-            for diffLine in firewall.diff.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
-                text += "        \(diffLine)\n"
-            }
+            var text = "    ~ firewall chain \(firewall.chain) (\(change.reason ?? "changed"))\n" + indented(firewall.diff)
             if firewall.movesJump { text += "        INPUT: -I INPUT 1 -j \(firewall.chain) (first rule, once)\n" }
             return text
         }
+    }
+
+    /// A diff's lines, indented under the change they belong to.
+    static func indented(_ diff: String) -> String {
+        diff.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map { "        \($0)\n" }.joined()
     }
 }

@@ -151,11 +151,4 @@ import Testing
         }
         return result
     }
-
-    private func expectSharedSession(_ cluster: TestCluster) async throws {
-        let sessionID = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        let value = "v\(Int.random(in: 1000...9999))"
-        #expect(try await http(try cluster.address("web1"), "/session.php?set=\(value)", sessionID: sessionID) == value)
-        #expect(try await http(try cluster.address("web2"), "/session.php", sessionID: sessionID) == value)
-    }
 }

@@ -46,3 +46,14 @@ func inventoryWith(_ cluster: TestCluster, cacheSizeMB: Int) throws -> String {
     try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted]).write(to: URL(fileURLWithPath: path))
     return path
 }
+
+/// The seed's check over HTTP: a session value set through web1's session.php (`sessionPage`, which the test
+/// put there) is read through web2's, with the same session id.
+func expectSharedSession(_ cluster: TestCluster, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    let sessionID = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+    let value = "v\(Int.random(in: 1000...9999))"
+    #expect(try await http(try cluster.address("web1"), "/session.php?set=\(value)", sessionID: sessionID) == value,
+            sourceLocation: sourceLocation)
+    #expect(try await http(try cluster.address("web2"), "/session.php", sessionID: sessionID) == value,
+            sourceLocation: sourceLocation)
+}

@@ -66,7 +66,7 @@ struct RenderCommand: ParsableCommand {
         }
         if renderings.contains(where: { $0.host.os == nil }) {
             lines.append("* no os in the inventory: rendered for \(Renderer.defaultFamily.name); plan recognises each host's OS "
-                         + "itself. Set \"os\" (\(OSFamilies.all.map(\.key).joined(separator: ", "))) to render for another.")
+                         + "itself. Set \"os\" (\(OSFamilies.releaseKeys.joined(separator: ", "))) to render for another.")
         }
         return lines.joined(separator: "\n")
     }

@@ -50,6 +50,30 @@ import Testing
         #expect(found.os == os)
     }
 
+    /// Apache already handing PHP to php-fpm selects the release's +fpm variant.
+    @Test func recognisesDebianServingPHPThroughFPM() async throws {
+        let dir = NSTemporaryDirectory() + "cct-detect-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/etc/apache2/conf-enabled", withIntermediateDirectories: true)
+        try Self.osRelease("debian", version: "12", pretty: "Debian GNU/Linux 12 (bookworm)")
+            .write(toFile: dir + "/etc/os-release", atomically: true, encoding: .utf8)
+        func family() async throws -> String? {
+            let script = PlatformDetection.script(families: OSFamilies.all, root: dir) + "\n"
+            let out = try await LocalShellTransport().run("/bin/sh -s", stdin: Array(script.utf8)).stdoutText
+            return out.split(separator: "\n").first { $0.hasPrefix("family ") }.map { String($0.dropFirst(7)) }
+        }
+        #expect(try await family() == "debian12")
+        FileManager.default.createFile(atPath: dir + "/etc/apache2/conf-enabled/php8.2-fpm.conf", contents: Data())
+        #expect(try await family() == "debian12+fpm")
+        let fpm = try #require(OSFamilies.named("debian12+fpm"))
+        #expect(fpm.release == "debian12")
+        #expect(fpm.packages(for: [.web], sessionHandler: .memcached, firewall: false)
+                == ["apache2", "php8.2-fpm", "php8.2-cli", "php8.2-memcached"], "no mod_php: it would take PHP over")
+        #expect(fpm.services(for: [.web]) == ["php8.2-fpm", "apache2"])
+        #expect(fpm.service(restartedBy: "/etc/php/8.2/fpm/php.ini") == "php8.2-fpm")
+        #expect(fpm.servingPHPIni == "/etc/php/8.2/fpm/php.ini")
+    }
+
     @Test func recognisesEL5FromRedhatRelease() async throws {
         #expect(try await Self.detect(redhatRelease: "CentOS release 5.11 (Final)\n") == ("CentOS release 5.11 (Final)", "el5"))
         #expect(try await Self.detect(redhatRelease: "Red Hat Enterprise Linux Server release 5.4 (Tikanga)\n").family == "el5")
@@ -59,8 +83,8 @@ import Testing
 
     @Test func everyFamilyKeyAndMatchIsDistinct() {
         #expect(Set(OSFamilies.all.map(\.key)).count == OSFamilies.all.count)
-        #expect(Set(OSFamilies.all.map { $0.match.ids.joined(separator: " ") + "/" + $0.match.version }).count
-                == OSFamilies.all.count)
+        #expect(Set(OSFamilies.all.map { $0.match.ids.joined(separator: " ") + "/" + $0.match.version + "/"
+                    + ($0.match.whenFileExists ?? "") }).count == OSFamilies.all.count)
         for family in OSFamilies.all {
             #expect(family.service(restartedBy: family.memcachedConfig.path) == family.memcachedService)
             #expect(family.phpSettingsFiles.contains { $0.path == family.servingPHPIni && family.webServices.contains($0.restarts ?? "") })
@@ -133,7 +157,7 @@ import Testing
         fixture.inventory.hosts = fixture.inventory.hosts.map { var h = $0; if h.name == "web1" { h.os = "debian12" }; return h }
         let builder = PlanBuilder()
         let targets = try builder.targets(inventory: fixture.inventory, renderer: Renderer(templates: try TemplateSet.bundled()))
-        #expect(targets.first { $0.host.name == "web1" }?.candidates.map(\.family.key) == ["debian12"])
+        #expect(targets.first { $0.host.name == "web1" }?.candidates.map(\.family.key) == ["debian12+fpm", "debian12"])
         let plan = await builder.plan(targets, pool: fixture.pool, parallel: 2)
         #expect(plan.hosts.first { $0.host.name == "web1" }?.error
                 == "web1: the host runs CentOS release 5.11 (Final), which is EL 5 (el5), but Debian 12 (debian12) was expected "

@@ -88,7 +88,12 @@ public struct FamilyMismatch: Error, CustomStringConvertible, Equatable {
         guard let family = OSFamilies.named(foundFamily) else {
             return "\(host): \(found): not a supported OS (supported: \(OSFamilies.supportedList)); nothing was run on it"
         }
-        let wanted = expected.map { OSFamilies.named($0).map { "\($0.name) (\($0.key))" } ?? $0 }
+        var releases: [String] = []
+        for key in expected {
+            let release = OSFamilies.named(key)?.release ?? key
+            if !releases.contains(release) { releases.append(release) }
+        }
+        let wanted = releases.map { OSFamilies.named($0).map { "\($0.name) (\($0.key))" } ?? $0 }
         return "\(host): the host runs \(found), which is \(family.name) (\(family.key)), but "
             + "\(wanted.joined(separator: " or ")) was expected (the inventory's os, or the saved plan's); nothing was run on it"
     }

@@ -29,7 +29,8 @@ enum PlatformDetection {
             let match = family.match
             let ids = ShellQuote.quote(match.ids.joined(separator: " "))
             let found = match.exactVersion ? "\"$cct_ver\"" : "\"$cct_major\""
-            lines.append((index == 0 ? "if" : "elif") + " cct_is \(ids) \(ShellQuote.quote(match.version)) \(found); "
+            let variant = match.whenFileExists.map { " && [ -e \(ShellQuote.quote(root + $0)) ]" } ?? ""
+            lines.append((index == 0 ? "if" : "elif") + " cct_is \(ids) \(ShellQuote.quote(match.version)) \(found)\(variant); "
                          + "then cct_family=\(ShellQuote.quote(family.key))")
         }
         if !families.isEmpty { lines.append("fi") }

@@ -5,8 +5,16 @@ public enum OSFamilies {
 
     public static func named(_ key: String) -> OSFamily? { all.first { $0.key == key } }
 
+    /// The families the inventory's `os` admits: the release and its variants ("debian12", "debian12+fpm").
+    public static func releases(_ os: String) -> [OSFamily] { all.filter { $0.release == os } }
+
+    /// The releases, without variants ("el5", …, "debian12", …): what the inventory's `os` takes.
+    public static var releaseKeys: [String] { all.filter { $0.key == $0.release }.map(\.key) }
+
     /// "EL 5 (el5), Debian 11 (debian11), …": for messages naming what is supported.
-    public static var supportedList: String { all.map { "\($0.name) (\($0.key))" }.joined(separator: ", ") }
+    public static var supportedList: String {
+        all.filter { $0.key == $0.release }.map { "\($0.name) (\($0.key))" }.joined(separator: ", ")
+    }
 
     public static var el5: OSFamily { named("el5")! }
 
@@ -65,37 +73,47 @@ public enum OSFamilies {
             firewallPersistCommand: version >= 7 ? "service iptables save && systemctl enable iptables" : "service iptables save")
     }
 
-    /// Debian and Ubuntu releases differ only in their PHP version (and so in package names and php.ini paths).
+    /// Debian and Ubuntu releases differ only in their PHP version (and so in package names and php.ini paths);
+    /// each comes as mod_php and, where Apache already hands PHP to php-fpm, as its `+fpm` variant.
     static let debianReleases: [OSFamily] = [
-        debian(key: "debian11", name: "Debian 11", match: PlatformMatch(ids: ["debian"], version: "11"), php: "7.4"),
-        debian(key: "debian12", name: "Debian 12", match: PlatformMatch(ids: ["debian"], version: "12"), php: "8.2"),
-        debian(key: "ubuntu22.04", name: "Ubuntu 22.04",
-               match: PlatformMatch(ids: ["ubuntu"], version: "22.04", exactVersion: true), php: "8.1"),
-        debian(key: "ubuntu24.04", name: "Ubuntu 24.04",
-               match: PlatformMatch(ids: ["ubuntu"], version: "24.04", exactVersion: true), php: "8.3"),
-    ]
+        ("debian11", "Debian 11", ["debian"], "11", false, "7.4"), ("debian12", "Debian 12", ["debian"], "12", false, "8.2"),
+        ("ubuntu22.04", "Ubuntu 22.04", ["ubuntu"], "22.04", true, "8.1"),
+        ("ubuntu24.04", "Ubuntu 24.04", ["ubuntu"], "24.04", true, "8.3"),
+    ].flatMap { key, name, ids, version, exact, php in
+        [true, false].map { fpm in
+            debian(key: key + (fpm ? "+fpm" : ""), name: name + (fpm ? " (php-fpm)" : ""),
+                   match: PlatformMatch(ids: ids, version: version, exactVersion: exact,
+                                        whenFileExists: fpm ? "/etc/apache2/conf-enabled/php\(php)-fpm.conf" : nil),
+                   php: php, fpm: fpm)
+        }
+    }
 
     /// apt, systemd, Apache with mod_php of the release's PHP (its versioned packages, so the php.ini paths
     /// below are the ones that PHP reads even where another PHP is also available), memcached configured in
     /// /etc/memcached.conf (the unit runs systemd-memcached-wrapper on it; OPTIONS in the unit's environment
     /// would do nothing), rules restored at boot by netfilter-persistent from /etc/iptables/rules.v4.
-    static func debian(key: String, name: String, match: PlatformMatch, php: String) -> OSFamily {
-        OSFamily(
+    /// `fpm`: the host already serves PHP through php-fpm (Apache's proxy_fcgi handing .php files to the pool):
+    /// keep it that way — php-fpm instead of mod_php (installing libapache2-mod-php would switch Apache to
+    /// prefork and take PHP over), session settings in FPM's php.ini, php-fpm restarted when they change.
+    static func debian(key: String, name: String, match: PlatformMatch, php: String, fpm: Bool) -> OSFamily {
+        let sapi = fpm ? "fpm" : "apache2", phpService = fpm ? "php\(php)-fpm" : "apache2"
+        return OSFamily(
             key: key, name: name, match: match,
             packageManager: AptPackages(), serviceManager: SystemdServices(),
             repositories: [:],
             memcachedPackages: ["memcached"],
-            webPackages: ["apache2", "libapache2-mod-php\(php)", "php\(php)-cli"],
+            webPackages: ["apache2", fpm ? "php\(php)-fpm" : "libapache2-mod-php\(php)", "php\(php)-cli"],
             extensionPackages: [.memcache: "php\(php)-memcache", .memcached: "php\(php)-memcached"],
             firewallPackages: ["iptables", "iptables-persistent"],
-            memcachedService: "memcached", webServices: ["apache2"], packagesStartServices: true,
+            memcachedService: "memcached", webServices: fpm ? [phpService, "apache2"] : ["apache2"],
+            packagesStartServices: true,
             memcachedConfig: ConfigFile(path: "/etc/memcached.conf", template: .memcachedConf),
             memcachedUser: "memcache",
             // One php.ini per SAPI: Apache's serves pages; the CLI's is what `php` on the host (and verify's
             // CLI session check) reads.
-            phpSettingsFiles: [.init(path: "/etc/php/\(php)/apache2/php.ini", restarts: "apache2"),
+            phpSettingsFiles: [.init(path: "/etc/php/\(php)/\(sapi)/php.ini", restarts: phpService),
                                .init(path: "/etc/php/\(php)/cli/php.ini", restarts: nil)],
-            servingPHPIni: "/etc/php/\(php)/apache2/php.ini",
+            servingPHPIni: "/etc/php/\(php)/\(sapi)/php.ini",
             selinuxWebBooleans: [], selinuxMemcachedPortType: nil,
             firewallPersistCommand: "netfilter-persistent save")
     }

@@ -103,16 +103,27 @@ public struct ConfigFile: Sendable, Equatable {
 /// such as Rocky says ID_LIKE="rhel centos fedora"); `version` against VERSION_ID — its major part (before the
 /// first dot) unless `exactVersion` (Ubuntu's "24.04"). Hosts without os-release (EL5, EL6) are read from
 /// /etc/redhat-release, which counts as ID "rhel".
+///
+/// `whenFileExists`: a variant of a release that the host's own setup selects (Debian serving PHP through
+/// php-fpm, recognised by Apache's enabled php-fpm configuration), listed before the plain release.
 public struct PlatformMatch: Sendable, Equatable {
     public var ids: [String]
     public var version: String
     public var exactVersion: Bool
+    public var whenFileExists: String?
 
-    public init(ids: [String], version: String, exactVersion: Bool = false) {
+    public init(ids: [String], version: String, exactVersion: Bool = false, whenFileExists: String? = nil) {
         self.ids = ids
         self.version = version
         self.exactVersion = exactVersion
+        self.whenFileExists = whenFileExists
     }
+}
+
+extension OSFamily {
+    /// The release this family is, or is a variant of ("debian12" for "debian12+fpm"): what the inventory's
+    /// `os` names.
+    public var release: String { key.split(separator: "+").first.map(String.init) ?? key }
 }
 
 extension OSFamily: Equatable {

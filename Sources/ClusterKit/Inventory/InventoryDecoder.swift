@@ -114,8 +114,8 @@ struct InventoryDecoder {
 
     /// `os` names a family key; anything else would make plan refuse every host it is given to.
     static func osProblem(_ value: String) -> String? {
-        guard OSFamilies.named(value) == nil else { return nil }
-        let keys = OSFamilies.all.map(\.key)
+        guard OSFamilies.releases(value).isEmpty else { return nil }
+        let keys = OSFamilies.releaseKeys
         let hint = ValueRules.suggestion(for: value, among: keys).map { "did you mean \"\($0)\"? " } ?? ""
         return "unknown OS family \(ValueRules.quoted(value)); \(hint)supported: " + keys.joined(separator: ", ")
     }

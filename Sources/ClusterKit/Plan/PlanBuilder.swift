@@ -63,7 +63,7 @@ public struct PlanBuilder: Sendable {
         return try inventory.hosts
             .filter { !$0.roles.isEmpty && (selected?.contains($0.name) ?? true) }
             .map { host in
-                let families = host.os.flatMap(OSFamilies.named).map { [$0] } ?? OSFamilies.all
+                let families = host.os.map(OSFamilies.releases) ?? OSFamilies.all
                 return HostTarget(host: host, candidates: try families.map { family in
                     DesiredState(rendering: try render(host, family), inventory: inventory, family: family)
                 })

@@ -117,7 +117,7 @@ public struct PlanDocument: Sendable, Equatable, Codable {
             if let become = host.ssh.become, become != "sudo" { return "\(at).ssh.become: must be \"sudo\", found \(become)" }
             if let jump = host.ssh.jumpHost, let problem = ValueRules.jumpHostProblem(jump) { return "\(at).ssh.jumpHost: \(problem)" }
             if let os = host.os, OSFamilies.named(os) == nil {
-                return "\(at).os: unknown OS family \"\(os)\" (supported: \(OSFamilies.all.map(\.key).joined(separator: ", ")))"
+                return "\(at).os: unknown OS family \"\(os)\" (supported: \(OSFamilies.releaseKeys.joined(separator: ", ")))"
             }
             if host.os == nil && host.error == nil { return "\(at).os: missing (every planned host has one)" }
             for path in host.facts.files where !isPath(path) { return "\(at).facts.files: not an absolute path: \(path)" }

@@ -88,6 +88,32 @@ import Testing
         }
     }
 
+    /// Web hosts whose Apache already hands PHP to php-fpm keep doing so: the extension goes to that PHP,
+    /// the session lines to FPM's php.ini, and mod_php is never installed (it would take PHP over).
+    @Test func debianHostsServingPHPThroughFPMKeepIt() async throws {
+        try await TestCluster.withCluster(memcache: 1, web: 2, profile: .debian12) { cluster in
+            for web in ["web1", "web2"] {
+                let setup = try await cluster.exec(web, "apt-get update -q >/dev/null && apt-get install -y -q apache2 php8.2-fpm "
+                    + ">/dev/null 2>&1 && a2enmod -q proxy_fcgi setenvif && a2enconf -q php8.2-fpm && systemctl restart apache2")
+                try #require(setup.status == 0, "\(setup.stdout)\(setup.stderr)")
+            }
+            let plan = try await clusterctl(["plan", "-i", cluster.inventoryPath])
+            #expect(plan.stdout.contains("~ web1 (web) [Debian GNU/Linux 12 (bookworm), debian12+fpm]"), "\(plan.stdout)")
+            #expect(plan.stdout.contains("~ file /etc/php/8.2/fpm/php.ini") && !plan.stdout.contains("libapache2-mod-php"))
+            let apply = try await clusterctl(["apply", "-i", cluster.inventoryPath, "--yes"])
+            try #require(apply.status == 0, "\(apply.stdout)\n\(apply.stderr)")
+            for web in ["web1", "web2"] {
+                try await cluster.run(web, "cat > /var/www/html/session.php <<'EOF'\n\(sessionPage)\nEOF")
+                #expect(try await cluster.run(web, "dpkg-query -W -f='${db:Status-Status}' libapache2-mod-php8.2 2>/dev/null; true")
+                        != "installed")
+            }
+            try await expectSharedSession(cluster)
+            let verify = try await clusterctl(["verify", "-i", cluster.inventoryPath])
+            #expect(verify.status == 0, "\(verify.stdout)\n\(verify.stderr)")
+            #expect(try await clusterctl(["plan", "-i", cluster.inventoryPath, "--detailed-exitcode"]).status == 0)
+        }
+    }
+
     /// 4: EL5 memcache host, Debian 12 web hosts.
     @Test func mixedClusterConvergesAndSharesSessions() async throws {
         try await TestCluster.withCluster(memcache: 1, web: 2, profile: .el5, webProfile: .debian12) { cluster in

@@ -87,7 +87,9 @@ struct PlanningOptions: ParsableArguments {
         return plan
     }
 
-    static func sshPool() -> ConnectionPool {
-        ConnectionPool { host in try await SSHHostTransport.connect(host, becomePassword: BecomePrompt.shared) }
+    /// `output`, when given, sees every command of these connections (-v, --log-file).
+    static func sshPool(output: RunOutput? = nil) -> ConnectionPool {
+        let connect: HostConnector = { host in try await SSHHostTransport.connect(host, becomePassword: BecomePrompt.shared) }
+        return ConnectionPool(connector: output?.logging(connect) ?? connect)
     }
 }

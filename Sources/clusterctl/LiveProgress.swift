@@ -118,7 +118,8 @@ final class LiveProgress: @unchecked Sendable {
             let what: String
             var style: Colorizer.Style?
             if let outcome = line.finished?.outcome {
-                what = outcome.status.rawValue + (outcome.applied > 0 ? " (\(outcome.applied) changes)" : "")
+                what = outcome.status.rawValue
+                    + (outcome.applied > 0 ? " (\(outcome.applied) change\(outcome.applied == 1 ? "" : "s"))" : "")
                     + (outcome.message.map { ": \($0)" } ?? "")
                 style = outcome.status == .failed ? .red : outcome.status == .changed ? .yellow : .green
             } else if line.started != nil {

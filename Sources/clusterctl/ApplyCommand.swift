@@ -63,7 +63,7 @@ struct ApplyCommand: AsyncParsableCommand {
         output.events?.planSummary(plan.summary)
         let needsConfirmation = plan.hasChanges || plan.summary.failedHosts > 0
         // -q hides the plan only when nobody is asked to approve it.
-        output.show(output.colors.plan(PlanTextRenderer.render(plan)), evenQuiet: needsConfirmation && !yes)
+        output.show(PlanTextRenderer.render(plan), painter: output.colors.plan, evenQuiet: needsConfirmation && !yes)
         if needsConfirmation && !yes {
             output.show("\nApply these changes? Only 'yes' is accepted: ", evenQuiet: true)
             guard readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {

@@ -25,6 +25,8 @@ final class LiveProgress: @unchecked Sendable {
     /// Lines currently on screen below the cursor's line start (what the next redraw moves up over).
     private var drawn = 0
     private var ticker: Task<Void, Never>?
+    /// Set by `finish`: a tick or event arriving after it must not draw the lines again under the recap.
+    private var ended = false
 
     init(hosts: [String], width: Int, height: Int = 50, colors: Colorizer,
          now: @escaping @Sendable () -> Date = Date.init, write: @escaping @Sendable (String) -> Void) {
@@ -40,8 +42,8 @@ final class LiveProgress: @unchecked Sendable {
     /// Redraws once a second so elapsed times move while a long step (a package install) runs.
     func startTicking() {
         ticker = Task { [weak self] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(1))
+            // A cancelled sleep returns at once: stop then, not redraw.
+            while (try? await Task.sleep(for: .seconds(1))) != nil {
                 self?.redraw()
             }
         }
@@ -72,6 +74,7 @@ final class LiveProgress: @unchecked Sendable {
             drawn = 0
             draw()
         }
+        // (after `finish`, `text` is still written, just without lines below it)
     }
 
     /// Stops the clock and removes the lines: the recap is printed where they were.
@@ -80,6 +83,7 @@ final class LiveProgress: @unchecked Sendable {
         lock.withLock {
             write(erase())
             drawn = 0
+            ended = true
         }
     }
 
@@ -93,6 +97,7 @@ final class LiveProgress: @unchecked Sendable {
     }
 
     private func draw() {
+        guard !ended else { return }
         let lines = currentLines()
         var text = erase()
         for line in lines { text += "\r\u{1B}[2K" + line + "\n" }

@@ -17,9 +17,9 @@ enum ProgressLines {
         case .stepFailed(_, let step, let message):
             return "\(prefix) \(step): failed: \(message)"
         case .hostFinished(let outcome):
-            // A step failure was already reported with its message; a host failing before any step was not.
+            // The caller leaves out the message of a host whose failed step already said it (RunOutput).
             let changes = outcome.applied > 0 ? " (\(outcome.applied) change\(outcome.applied == 1 ? "" : "s"))" : ""
-            let why = outcome.status == .failed && outcome.applied == 0 ? outcome.message.map { ": \($0)" } ?? "" : ""
+            let why = outcome.message.map { ": \($0)" } ?? ""
             return "\(prefix) \(outcome.status.rawValue)\(changes)\(why)"
         }
     }

@@ -19,6 +19,8 @@ final class RunOutput: @unchecked Sendable {
     private let secrets: [String]
     private let lock = NSLock()
     private var live: LiveProgress?
+    /// Hosts whose failed step was already reported with its message: their host line need not repeat it.
+    private var hostsWithFailedStep: Set<String> = []
 
     init(verbosity: Verbosity, colors: Colorizer, events: EventStream?, isTerminal: Bool, width: Int,
          log: FileHandle?, secrets: [String] = [], now: @escaping @Sendable () -> Date = Date.init,
@@ -48,7 +50,10 @@ final class RunOutput: @unchecked Sendable {
             handle.seekToEndOfFile()
             log = handle
         }
-        let events = jsonEvents ? EventStream(write: { FileHandle.standardOutput.write(Data($0.utf8)) }) : nil
+        // Hosts report from several tasks: one write per event, never two at once, keeps every line whole.
+        let stdoutLock = NSLock()
+        let events = jsonEvents
+            ? EventStream(write: { text in stdoutLock.withLock { FileHandle.standardOutput.write(Data(text.utf8)) } }) : nil
         let output = RunOutput(
             verbosity: options.verbosity,
             colors: Colorizer(enabled: options.color.enabled(isTerminal: human.isTerminal, environment: environment)),
@@ -61,11 +66,12 @@ final class RunOutput: @unchecked Sendable {
 
     // MARK: human text
 
-    /// Text that is part of the normal output (the plan), left out by -q unless `evenQuiet`.
-    func show(_ text: String, evenQuiet: Bool = false) {
+    /// Text that is part of the normal output (the plan), left out by -q unless `evenQuiet`. `painter`
+    /// colours it for the screen; the log always gets it plain.
+    func show(_ text: String, painter: ((String) -> String)? = nil, evenQuiet: Bool = false) {
         logOnly(text, stamped: false)
         guard verbosity != .quiet || evenQuiet else { return }
-        emit(text)
+        emit(painter?(text) ?? text)
     }
 
     /// An error: shown even with -q.
@@ -97,15 +103,25 @@ final class RunOutput: @unchecked Sendable {
             }
             return
         }
-        let failure: Bool
-        switch event {
-        case .stepFailed: failure = true
-        case .hostFinished(let outcome): failure = outcome.status == .failed && outcome.applied == 0
-        default: failure = false
+        // Plain lines: a host's last line does not repeat the message its failed step's line just gave.
+        var event = event
+        lock.withLock {
+            if case .stepFailed(let host, _, _) = event { hostsWithFailedStep.insert(host) }
+            if case .hostFinished(var outcome) = event, hostsWithFailedStep.contains(outcome.host) {
+                outcome.message = nil
+                event = .hostFinished(outcome)
+            }
         }
-        guard verbosity != .quiet || failure,
+        // -q keeps the lines that say why something failed.
+        let failed: Bool, reason: Bool
+        switch event {
+        case .stepFailed: (failed, reason) = (true, true)
+        case .hostFinished(let outcome): (failed, reason) = (outcome.status == .failed, outcome.message != nil)
+        default: (failed, reason) = (false, false)
+        }
+        guard verbosity != .quiet || (failed && reason),
               let line = ProgressLines.line(for: event, at: time, verbose: verbosity == .verbose) else { return }
-        emit((failure ? colors.paint(line, .red) : line) + "\n")
+        emit((failed ? colors.paint(line, .red) : line) + "\n")
     }
 
     func endApply(_ recap: ApplyRecap) {

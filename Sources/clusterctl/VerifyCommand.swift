@@ -73,7 +73,7 @@ struct VerifyCommand: AsyncParsableCommand {
             let shown = output.verbosity == .quiet
                 ? lines.filter { !$0.hasPrefix("✓") && !$0.isEmpty }.joined(separator: "\n") + "\n"
                 : report.text
-            output.show(output.colors.verify(shown), evenQuiet: true)
+            output.show(shown, painter: output.colors.verify, evenQuiet: true)
         }
         if !report.passed { throw ExitCode.failure }
     }

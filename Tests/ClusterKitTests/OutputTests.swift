@@ -72,6 +72,11 @@ func makeOutput(_ verbosity: Verbosity = .normal, terminal: Bool = false, color:
         #expect(screen.text.contains("\u{1B}[3A\r\u{1B}[J\r\u{1B}[2K  mc1   changed (7 changes)"))
         live.finish()
         #expect(screen.text.hasSuffix("\u{1B}[3A\r\u{1B}[J"))   // gone: the recap is printed where they were
+        // A tick or a late event after the end must not draw them again under the recap.
+        let ended = screen.text
+        live.redraw()
+        live.handle(.hostStarted(host: "web2"))
+        #expect(screen.text == ended)
     }
 
     @Test func aTerminalGetsLiveLinesThenTheRecapAndVerboseCommandsAboveThem() async throws {

@@ -27,13 +27,18 @@ struct PlanCommand: AsyncParsableCommand {
             completion: .file(extensions: ["json"]))
     var outputFile: String?
 
+    @Option(help: ArgumentHelp("Colour: auto (a terminal, unless NO_COLOR is set), always or never.", valueName: "when"))
+    var color: ColorMode = .auto
+
     func run() async throws {
         let plan = try await planning.makePlan(inventoryOption: inventoryOption)
         let document = PlanDocument(plan)
         if json {
             FileHandle.standardOutput.write(Data(try document.encoded()))
         } else {
-            print(PlanTextRenderer.render(plan), terminator: "")
+            let colors = Colorizer(enabled: color.enabled(isTerminal: isatty(STDOUT_FILENO) == 1,
+                                                          environment: ProcessInfo.processInfo.environment))
+            print(colors.plan(PlanTextRenderer.render(plan)), terminator: "")
         }
         if let outputFile {
             do {

@@ -58,6 +58,11 @@ import Testing
         #expect(coloured.stdout.contains("\u{1B}[1mApply: 0 ok, 0 changed, 2 failed.\u{1B}[0m"))
         #expect(!coloured.stdout.contains("\u{1B}[2K"))   // colour, but no live lines off a terminal
 
+        let plan = try CommandLineRun.run(["plan", "-i", inventory, "--color", "always"])
+        #expect(plan.stdout.hasPrefix("\u{1B}[31m! mc1: cannot plan: "))
+        #expect(plan.stdout.contains("\u{1B}[1mPlan: 0 of 2 hosts change;"))
+        #expect(!(try CommandLineRun.run(["plan", "-i", inventory])).stdout.contains("\u{1B}"))
+
         let quiet = try CommandLineRun.run(["apply", "-i", inventory, "--yes", "-q"])
         #expect(!quiet.stdout.contains("Plan:") && quiet.stdout.contains("Recap:"))
         #expect(try CommandLineRun.run(["apply", "-i", inventory, "-q", "-v"]).status == 64)

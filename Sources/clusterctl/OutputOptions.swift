@@ -16,10 +16,19 @@ enum ColorMode: String, ExpressibleByArgument, CaseIterable, Sendable {
     }
 }
 
-/// How much apply and verify print, in colour or not, and where the verbose log goes. Shared by both.
-struct OutputOptions: ParsableArguments {
+/// `--color`, for every command that prints plan text (plan, apply, verify).
+struct ColorOption: ParsableArguments {
     @Option(help: ArgumentHelp("Colour: auto (a terminal, unless NO_COLOR is set), always or never.", valueName: "when"))
     var color: ColorMode = .auto
+
+    func colorizer(isTerminal: Bool) -> Colorizer {
+        Colorizer(enabled: color.enabled(isTerminal: isTerminal, environment: ProcessInfo.processInfo.environment))
+    }
+}
+
+/// How much apply and verify print, in colour or not, and where the verbose log goes. Shared by both.
+struct OutputOptions: ParsableArguments {
+    @OptionGroup var colorOption: ColorOption
 
     @Flag(name: [.short, .customLong("quiet")], help: "Print only errors and the recap.")
     var quiet = false
@@ -54,11 +63,12 @@ struct Screen: Sendable {
         handle.write(Data(text.utf8))
     }
 
-    /// Columns of the terminal (live lines must not wrap, or redrawing them would go wrong); 80 if unknown.
-    var width: Int {
+    /// Columns and rows of the terminal (live lines must neither wrap nor outnumber the rows, or redrawing
+    /// them in place would go wrong); 80x50 if unknown.
+    var size: (width: Int, height: Int) {
         var size = winsize()
         let descriptor = handle === FileHandle.standardError ? STDERR_FILENO : STDOUT_FILENO
-        guard ioctl(descriptor, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 80 }
-        return Int(size.ws_col)
+        guard ioctl(descriptor, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0, size.ws_row > 0 else { return (80, 50) }
+        return (Int(size.ws_col), Int(size.ws_row))
     }
 }

@@ -27,8 +27,7 @@ struct PlanCommand: AsyncParsableCommand {
             completion: .file(extensions: ["json"]))
     var outputFile: String?
 
-    @Option(help: ArgumentHelp("Colour: auto (a terminal, unless NO_COLOR is set), always or never.", valueName: "when"))
-    var color: ColorMode = .auto
+    @OptionGroup var colorOption: ColorOption
 
     func run() async throws {
         let plan = try await planning.makePlan(inventoryOption: inventoryOption)
@@ -36,8 +35,7 @@ struct PlanCommand: AsyncParsableCommand {
         if json {
             FileHandle.standardOutput.write(Data(try document.encoded()))
         } else {
-            let colors = Colorizer(enabled: color.enabled(isTerminal: isatty(STDOUT_FILENO) == 1,
-                                                          environment: ProcessInfo.processInfo.environment))
+            let colors = colorOption.colorizer(isTerminal: isatty(STDOUT_FILENO) == 1)
             print(colors.plan(PlanTextRenderer.render(plan)), terminator: "")
         }
         if let outputFile {

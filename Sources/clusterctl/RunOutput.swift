@@ -11,7 +11,7 @@ final class RunOutput: @unchecked Sendable {
     let events: EventStream?
     private let screen: @Sendable (String) -> Void
     private let isTerminal: Bool
-    private let width: Int
+    private let size: (width: Int, height: Int)
     private let log: FileHandle?
     private let now: @Sendable () -> Date
     /// Redacted from every command line shown or logged. Never expected there (BecomeTransport passes the
@@ -22,14 +22,14 @@ final class RunOutput: @unchecked Sendable {
     /// Hosts whose failed step was already reported with its message: their host line need not repeat it.
     private var hostsWithFailedStep: Set<String> = []
 
-    init(verbosity: Verbosity, colors: Colorizer, events: EventStream?, isTerminal: Bool, width: Int,
+    init(verbosity: Verbosity, colors: Colorizer, events: EventStream?, isTerminal: Bool, size: (width: Int, height: Int),
          log: FileHandle?, secrets: [String] = [], now: @escaping @Sendable () -> Date = Date.init,
          screen: @escaping @Sendable (String) -> Void) {
         self.verbosity = verbosity
         self.colors = colors
         self.events = events
         self.isTerminal = isTerminal
-        self.width = width
+        self.size = size
         self.log = log
         self.secrets = secrets.filter { !$0.isEmpty }
         self.now = now
@@ -39,7 +39,6 @@ final class RunOutput: @unchecked Sendable {
     /// The CLI's: from the options, the process's streams and environment.
     static func make(_ options: OutputOptions, jsonEvents: Bool, command: String) throws -> RunOutput {
         let human = Screen.human(json: jsonEvents)
-        let environment = ProcessInfo.processInfo.environment
         var log: FileHandle?
         if let path = options.logFile {
             if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
@@ -56,9 +55,9 @@ final class RunOutput: @unchecked Sendable {
             ? EventStream(write: { text in stdoutLock.withLock { FileHandle.standardOutput.write(Data(text.utf8)) } }) : nil
         let output = RunOutput(
             verbosity: options.verbosity,
-            colors: Colorizer(enabled: options.color.enabled(isTerminal: human.isTerminal, environment: environment)),
-            events: events, isTerminal: human.isTerminal, width: human.isTerminal ? human.width : 80, log: log,
-            secrets: [environment["CLUSTERCTL_BECOME_PASSWORD"] ?? ""], screen: human.write)
+            colors: options.colorOption.colorizer(isTerminal: human.isTerminal),
+            events: events, isTerminal: human.isTerminal, size: human.isTerminal ? human.size : (80, 50), log: log,
+            secrets: [ProcessInfo.processInfo.environment["CLUSTERCTL_BECOME_PASSWORD"] ?? ""], screen: human.write)
         events?.versionEvent(command: command)
         output.logOnly("clusterctl \(Version.clusterctl) \(command) started")
         return output
@@ -85,7 +84,7 @@ final class RunOutput: @unchecked Sendable {
     /// Live lines on a terminal (not with -q); from here until `endApply`.
     func beginApply(hosts: [String]) {
         guard isTerminal && verbosity != .quiet else { return }
-        let live = LiveProgress(hosts: hosts, width: width, height: Self.terminalHeight, colors: colors, now: now,
+        let live = LiveProgress(hosts: hosts, width: size.width, height: size.height, colors: colors, now: now,
                                 write: screen)
         lock.withLock { self.live = live }
         live.startTicking()
@@ -167,12 +166,6 @@ final class RunOutput: @unchecked Sendable {
         let body = text.hasSuffix("\n") ? text : text + "\n"
         let line = stamped ? "\(ProgressLines.timestamp(now())) \(body)" : body
         lock.withLock { log.write(Data(line.utf8)) }
-    }
-
-    private static var terminalHeight: Int {
-        var size = winsize()
-        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_row > 0 else { return 50 }
-        return Int(size.ws_row)
     }
 }
 

@@ -27,7 +27,7 @@ func applyWithAFailingHost(_ output: RunOutput) async throws -> ApplyRecap {
 
 func makeOutput(_ verbosity: Verbosity = .normal, terminal: Bool = false, color: Bool = false, events: EventStream? = nil,
                 log: FileHandle? = nil, secrets: [String] = [], screen: TextCollector) -> RunOutput {
-    RunOutput(verbosity: verbosity, colors: Colorizer(enabled: color), events: events, isTerminal: terminal, width: 100,
+    RunOutput(verbosity: verbosity, colors: Colorizer(enabled: color), events: events, isTerminal: terminal, size: (100, 50),
               log: log, secrets: secrets, now: { fixedDate }, screen: screen.write)
 }
 

@@ -30,7 +30,7 @@ struct ColorOption: ParsableArguments {
 struct OutputOptions: ParsableArguments {
     @OptionGroup var colorOption: ColorOption
 
-    @Flag(name: [.short, .customLong("quiet")], help: "Print only errors and the recap.")
+    @Flag(name: [.short, .customLong("quiet")], help: "Print only errors and the summary (apply: the recap; verify: the failed checks).")
     var quiet = false
 
     @Flag(name: [.short, .customLong("verbose")], help: "Also print every remote command (never its input: no passwords).")

@@ -79,6 +79,20 @@ func makeOutput(_ verbosity: Verbosity = .normal, terminal: Bool = false, color:
         #expect(screen.text == ended)
     }
 
+    @Test func moreHostsThanTheTerminalHasRowsShowTheRunningOnesAndACount() {
+        let screen = TextCollector()
+        let names = (1...10).map { "web\($0)" }
+        let live = LiveProgress(hosts: names, width: 60, height: 6, colors: Colorizer(enabled: false),
+                                now: { fixedDate }, write: screen.write)
+        for name in names.prefix(5) { live.handle(.hostStarted(host: name)) }
+        live.handle(.hostFinished(HostOutcome(host: "web1", status: .ok, applied: 0, message: nil)))
+        let lines = live.lines()
+        // Drawn in place, the lines must fit the rows (the cursor cannot move above the top row).
+        #expect(lines.count == 4)
+        #expect(lines.prefix(3).map { $0.split(separator: " ").first } == ["web2", "web3", "web4"])
+        #expect(lines.last == "  … 1 done, 6 more")
+    }
+
     @Test func aTerminalGetsLiveLinesThenTheRecapAndVerboseCommandsAboveThem() async throws {
         let screen = TextCollector()
         let output = makeOutput(.verbose, terminal: true, screen: screen)

@@ -12,6 +12,8 @@ final class LiveProgress: @unchecked Sendable {
         var name: String
         var started: Date?
         var step: String?
+        /// The last step done, while nothing runs: a web host waiting for the memcache hosts sits there.
+        var done: String?
         var finished: (outcome: HostOutcome, at: Date)?
     }
 
@@ -55,8 +57,9 @@ final class LiveProgress: @unchecked Sendable {
             guard let index = hosts.firstIndex(where: { $0.name == event.host }) else { return }
             switch event {
             case .hostStarted: hosts[index].started = time
-            case .stepStarted(_, let step): hosts[index].step = step
-            case .stepFinished, .stepFailed: break
+            case .stepStarted(_, let step): (hosts[index].step, hosts[index].done) = (step, nil)
+            case .stepFinished(_, let step, _): (hosts[index].step, hosts[index].done) = (nil, step)
+            case .stepFailed: break
             case .hostFinished(let outcome): hosts[index].finished = (outcome, time)
             }
             draw()
@@ -128,7 +131,7 @@ final class LiveProgress: @unchecked Sendable {
                     + (outcome.message.map { ": \($0)" } ?? "")
                 style = outcome.status == .failed ? .red : outcome.status == .changed ? .yellow : .green
             } else if line.started != nil {
-                what = (line.step ?? "starting") + " …"
+                what = line.step.map { $0 + " …" } ?? line.done.map { "\($0): done" } ?? "starting …"
             } else {
                 what = "waiting"
                 style = .dim

@@ -62,6 +62,9 @@ func makeOutput(_ verbosity: Verbosity = .normal, terminal: Bool = false, color:
         ])
         live.handle(.hostFinished(HostOutcome(host: "mc1", status: .changed, applied: 7, message: nil)))
         live.handle(.hostStarted(host: "web1"))
+        live.handle(.stepStarted(host: "web1", step: "enable httpd"))
+        live.handle(.stepFinished(host: "web1", step: "enable httpd", seconds: 0.1))
+        #expect(live.lines()[1].hasPrefix("  web1  enable httpd: done   "))   // e.g. waiting for the memcache hosts
         live.handle(.stepStarted(host: "web1", step: "write /etc/php.ini with a path long enough to be cut at the edge"))
         clock.advance(65)
         let lines = live.lines()

@@ -14,7 +14,9 @@ struct ApplyCommand: AsyncParsableCommand {
             Hosts run in parallel; one failing host does not stop the others. Exits 1 if any host failed. \
             Without a terminal on stdin, --yes is required. A firewall change arms a rollback on the host first \
             and must be confirmed over a new SSH connection; otherwise the host restores its previous rules \
-            after --firewall-rollback-seconds and is reported failed.
+            after --firewall-rollback-seconds and is reported failed. \
+            Progress: on a terminal one live line per host; otherwise one timestamped line per finished step. \
+            --json prints newline-delimited events on stdout (docs/events-json.md) and the text on stderr.
             """
     )
 
@@ -32,6 +34,11 @@ struct ApplyCommand: AsyncParsableCommand {
             help: ArgumentHelp("Seconds after which a host restores its previous firewall rules unless a new SSH connection made after the change confirms it (5-3600).", valueName: "seconds"))
     var firewallRollbackSeconds: Int = HostApplier.defaultFirewallRollbackSeconds
 
+    @OptionGroup var outputOptions: OutputOptions
+
+    @Flag(help: "Print progress as newline-delimited JSON events on stdout (docs/events-json.md); text goes to stderr.")
+    var json = false
+
     func validate() throws {
         // Below 5 s the rollback could fire before the change (1 s after arming) has been checked.
         guard (5...3600).contains(firewallRollbackSeconds) else {
@@ -45,29 +52,34 @@ struct ApplyCommand: AsyncParsableCommand {
                           + "Nothing was changed.")
             throw ExitCode.failure
         }
-        let pool = PlanningOptions.sshPool()
+        let output = try RunOutput.make(outputOptions, jsonEvents: json, command: "apply")
+        let pool = PlanningOptions.sshPool(output: output)
         let plan: Plan
         if let savedPlan {
             plan = try loadSavedPlan(savedPlan)
         } else {
             plan = try await planning.makePlan(inventoryOption: inventoryOption, pool: pool)
         }
-        print(PlanTextRenderer.render(plan), terminator: "")
+        output.events?.planSummary(plan.summary)
         let needsConfirmation = plan.hasChanges || plan.summary.failedHosts > 0
+        // -q hides the plan only when nobody is asked to approve it.
+        output.show(PlanTextRenderer.render(plan), painter: output.colors.plan, evenQuiet: needsConfirmation && !yes)
         if needsConfirmation && !yes {
-            print("\nApply these changes? Only 'yes' is accepted: ", terminator: "")
+            output.show("\nApply these changes? Only 'yes' is accepted: ", evenQuiet: true)
             guard readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
-                print("Apply cancelled. Nothing was changed.")
+                output.show("Apply cancelled. Nothing was changed.\n", evenQuiet: true)
                 await pool.closeAll()
                 throw ExitCode.failure
             }
         }
-        print("")
+        output.show("\n")
+        output.beginApply(hosts: plan.hosts.map(\.host.name))
         let recap = await ClusterApplier(parallel: planning.parallel,
-                                         firewallRollbackSeconds: firewallRollbackSeconds)
+                                         firewallRollbackSeconds: firewallRollbackSeconds,
+                                         events: output.handle)
             .apply(plan, pool: pool, checkFingerprints: savedPlan != nil)
         await pool.closeAll()
-        print(recap.text, terminator: "")
+        output.endApply(recap)
         if recap.failed { throw ExitCode.failure }
     }
 

@@ -27,13 +27,16 @@ struct PlanCommand: AsyncParsableCommand {
             completion: .file(extensions: ["json"]))
     var outputFile: String?
 
+    @OptionGroup var colorOption: ColorOption
+
     func run() async throws {
         let plan = try await planning.makePlan(inventoryOption: inventoryOption)
         let document = PlanDocument(plan)
         if json {
             FileHandle.standardOutput.write(Data(try document.encoded()))
         } else {
-            print(PlanTextRenderer.render(plan), terminator: "")
+            let colors = colorOption.colorizer(isTerminal: isatty(STDOUT_FILENO) == 1)
+            print(colors.plan(PlanTextRenderer.render(plan)), terminator: "")
         }
         if let outputFile {
             do {
@@ -87,7 +90,9 @@ struct PlanningOptions: ParsableArguments {
         return plan
     }
 
-    static func sshPool() -> ConnectionPool {
-        ConnectionPool { host in try await SSHHostTransport.connect(host, becomePassword: BecomePrompt.shared) }
+    /// `output`, when given, sees every command of these connections (-v, --log-file).
+    static func sshPool(output: RunOutput? = nil) -> ConnectionPool {
+        let connect: HostConnector = { host in try await SSHHostTransport.connect(host, becomePassword: BecomePrompt.shared) }
+        return ConnectionPool(connector: output?.logging(connect) ?? connect)
     }
 }

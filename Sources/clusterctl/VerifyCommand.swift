@@ -14,7 +14,8 @@ struct VerifyCommand: AsyncParsableCommand {
             other inventory host does; PHP loads the session handler's extension with the expected \
             session.save_handler/save_path; a session written on each web host is read on every other one, \
             through PHP and over HTTP. Test sessions and pages are removed afterwards. Exit status 0 only if \
-            every check passes.
+            every check passes. --json prints one document at the end (unchanged since it was introduced); \
+            --json-events prints newline-delimited events as apply --json does (docs/events-json.md).
             """
     )
 
@@ -27,7 +28,18 @@ struct VerifyCommand: AsyncParsableCommand {
     @Flag(help: "Print the checks as JSON ({\"passed\": Bool, \"checks\": [{host, check, passed, detail}]}).")
     var json = false
 
+    // A separate flag rather than a new meaning of --json: scripts already parse verify's single document.
+    @Flag(name: .customLong("json-events"), help: "Print newline-delimited JSON events on stdout (docs/events-json.md); text goes to stderr.")
+    var jsonEvents = false
+
+    @OptionGroup var outputOptions: OutputOptions
+
+    func validate() throws {
+        if json && jsonEvents { throw ValidationError("--json and --json-events cannot be used together") }
+    }
+
     func run() async throws {
+        let output = try RunOutput.make(outputOptions, jsonEvents: jsonEvents, command: "verify")
         let inventory = try inventoryOption.load()
         let expected: Verifier.ExpectedSession
         do {
@@ -41,9 +53,14 @@ struct VerifyCommand: AsyncParsableCommand {
             Console.error("\(error)")
             throw ExitCode.failure
         }
-        let report = await Verifier(inventory: inventory, expected: expected) { host in
+        let connect: HostConnector = { host in
             try await SSHHostTransport.connect(host, becomePassword: BecomePrompt.shared, commandTimeout: 60)
-        }.run()
+        }
+        let report = await Verifier(inventory: inventory, expected: expected, connect: output.logging(connect)).run()
+        if let events = output.events {
+            report.checks.forEach(events.check)
+            events.verifySummary(report)
+        }
         if json {
             struct Document: Encodable { var passed: Bool; var checks: [VerifyCheck] }
             let encoder = JSONEncoder()
@@ -51,7 +68,12 @@ struct VerifyCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(try encoder.encode(Document(passed: report.passed, checks: report.checks)))
             print()
         } else {
-            print(report.text, terminator: "")
+            // -q: only the failed checks' lines and the summary.
+            let lines = report.text.split(separator: "\n", omittingEmptySubsequences: false)
+            let shown = output.verbosity == .quiet
+                ? lines.filter { !$0.hasPrefix("✓") && !$0.isEmpty }.joined(separator: "\n") + "\n"
+                : report.text
+            output.show(shown, painter: output.colors.verify, evenQuiet: true)
         }
         if !report.passed { throw ExitCode.failure }
     }

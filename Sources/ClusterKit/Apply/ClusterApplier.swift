@@ -4,13 +4,17 @@ public struct ClusterApplier: Sendable {
     public var parallel: Int
     public var firewallRollbackSeconds: Int
     public var firewallTiming: FirewallTiming
+    /// Progress: each host's start and end, and every step in between (see `ApplyEvent`); none by default.
+    public var events: ApplyEventSink
 
     public init(parallel: Int,
                 firewallRollbackSeconds: Int = HostApplier.defaultFirewallRollbackSeconds,
-                firewallTiming: FirewallTiming = .standard) {
+                firewallTiming: FirewallTiming = .standard,
+                events: @escaping ApplyEventSink = { _ in }) {
         self.parallel = parallel
         self.firewallRollbackSeconds = firewallRollbackSeconds
         self.firewallTiming = firewallTiming
+        self.events = events
     }
 
     /// `checkFingerprints`: for saved plans, re-gather each host's facts and refuse the host when its
@@ -23,14 +27,17 @@ public struct ClusterApplier: Sendable {
             + plan.hosts.indices.filter { !isMemcache(plan.hosts[$0]) }
         let gate = ConvergenceGate(count: order.filter { isMemcache(plan.hosts[$0]) }.count)
         let hostApplier = HostApplier(firewallRollbackSeconds: firewallRollbackSeconds,
-                                      firewallTiming: firewallTiming)
+                                      firewallTiming: firewallTiming, events: events)
+        let events = self.events
 
         let outcomes = await BoundedParallel.map(order, limit: parallel) { index -> HostOutcome in
             let hostPlan = plan.hosts[index]
             let memcache = isMemcache(hostPlan)
+            events(.hostStarted(host: hostPlan.host.name))
             let outcome = await Self.applyHost(hostPlan, pool: pool, checkFingerprints: checkFingerprints,
                                                applier: hostApplier, beforeServices: { if !memcache { await gate.wait() } })
             if memcache { await gate.arrive() }
+            events(.hostFinished(outcome))
             return outcome
         }
         let byName = Dictionary(uniqueKeysWithValues: outcomes.map { ($0.host, $0) })

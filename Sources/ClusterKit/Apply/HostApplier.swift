@@ -5,13 +5,16 @@ public struct HostApplier: Sendable {
     /// After how long a firewall change rolls itself back unless a new connection disarms it.
     public var firewallRollbackSeconds: Int
     public var firewallTiming: FirewallTiming
+    /// Told when each step starts, finishes or fails (progress output); ignores everything by default.
+    public var events: ApplyEventSink
 
     public static let defaultFirewallRollbackSeconds = 30
 
     public init(firewallRollbackSeconds: Int = HostApplier.defaultFirewallRollbackSeconds,
-                firewallTiming: FirewallTiming = .standard) {
+                firewallTiming: FirewallTiming = .standard, events: @escaping ApplyEventSink = { _ in }) {
         self.firewallRollbackSeconds = firewallRollbackSeconds
         self.firewallTiming = firewallTiming
+        self.events = events
     }
 
     public struct Result: Sendable, Equatable {
@@ -30,19 +33,37 @@ public struct HostApplier: Sendable {
         var installedPackages = false
         var waitedForServices = false
         var index = 0
+        var step = "apply"
+        var stepStart = ContinuousClock.now
+        // Reported when a step is done; the step's own error reports failures (see the catch below).
+        func finished() {
+            let elapsed = ContinuousClock.now - stepStart
+            events(.stepFinished(host: hostName, step: step,
+                                 seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+        }
         do {
             while index < ordered.count {
                 let change = ordered[index]
+                // Web hosts wait here for the memcache hosts, before their step starts (its time is its own).
+                if (change.kind == .startService || change.kind == .restartService) && !waitedForServices {
+                    await beforeServices()
+                    waitedForServices = true
+                }
+                // One yum transaction per phase: EPEL must be installed before yum can see memcached.
+                let batch = change.kind == .installPackage
+                    ? Array(ordered[index...].prefix { $0.kind == .installPackage && $0.phase == change.phase }) : [change]
+                step = Self.stepName(batch)
+                stepStart = .now
+                events(.stepStarted(host: hostName, step: step))
                 switch change.kind {
                 case .installPackage:
-                    // One yum transaction per phase: EPEL must be installed before yum can see memcached.
-                    let batch = ordered[index...].prefix { $0.kind == .installPackage && $0.phase == change.phase }
                     let packages = batch.compactMap(\.package)
                     try await ApplyCommand.run(family.packageManager.installCommand(packages), on: transport,
                                                step: "install \(packages.joined(separator: " "))")
                     installedPackages = true
                     applied += batch.count
                     index += batch.count
+                    finished()
                     continue
                 case .writeFile:
                     guard var file = change.file else { throw ApplyError(step: "write", message: "change without file") }
@@ -77,10 +98,6 @@ public struct HostApplier: Sendable {
                     try await ApplyCommand.run(family.serviceManager.enableCommand(service), on: transport,
                                                step: "enable \(service)")
                 case .startService, .restartService:
-                    if !waitedForServices {
-                        await beforeServices()
-                        waitedForServices = true
-                    }
                     let service = try name(change)
                     // A service planned as stopped may have been started by its package just now (Debian's
                     // postinst does), with the package's config rather than the one written since: restart it.
@@ -91,13 +108,31 @@ public struct HostApplier: Sendable {
                 }
                 applied += 1
                 index += 1
+                finished()
             }
         } catch let error as ApplyError {
+            events(.stepFailed(host: hostName, step: step, message: error.message))
             return Result(applied: applied, error: error)
         } catch {
+            events(.stepFailed(host: hostName, step: step, message: String(describing: error)))
             return Result(applied: applied, error: ApplyError(step: "apply", message: String(describing: error)))
         }
         return Result(applied: applied, error: nil)
+    }
+
+    /// How progress names a step: the words its failure would use.
+    static func stepName(_ batch: [Change]) -> String {
+        guard let change = batch.first else { return "apply" }
+        switch change.kind {
+        case .installPackage: return "install " + batch.compactMap(\.package).joined(separator: " ")
+        case .writeFile: return "write \(change.file?.path ?? "?")"
+        case .replaceFirewallChain: return "firewall chain \(change.firewall?.chain ?? "?")"
+        case .configureFirewalld: return "firewalld zone \(change.firewalld?.zone ?? "?")"
+        case .setSELinuxBoolean, .labelSELinuxPort: return "selinux \(change.selinux ?? "?")"
+        case .enableService: return "enable \(change.service ?? "?")"
+        case .startService: return "start \(change.service ?? "?")"
+        case .restartService: return "restart \(change.service ?? "?")"
+        }
     }
 
     private func name(_ change: Change) throws -> String {

@@ -32,6 +32,22 @@ import Testing
             // Converged as root sees it too.
             let again = try await clusterctl(["plan", "-i", cluster.inventoryPath, "--detailed-exitcode"])
             #expect(again.status == 0, "\(again.stdout)\n\(again.stderr)")
+
+            // An edited file keeps its owner and mode: php.ini made root:apache 0640 and edited by hand on both
+            // web hosts, then repaired as deploy+sudo on web1 and as root on web2. Both end up the same.
+            for web in ["web1", "web2"] {
+                let edit = try await cluster.exec(web, "sed -i 's/:11211\"/:11299\"/' /etc/php.ini && chgrp apache /etc/php.ini && chmod 0640 /etc/php.ini")
+                try #require(edit.status == 0, "\(edit.stderr)")
+            }
+            let viaSudo = try await clusterctl(["apply", "-i", inventory, "--yes", "--limit", "web1"])
+            let viaRoot = try await clusterctl(["apply", "-i", cluster.inventoryPath, "--yes", "--limit", "web2"])
+            #expect(viaSudo.status == 0 && viaRoot.status == 0, "\(viaSudo.stdout)\(viaRoot.stdout)")
+            var results: [String] = []
+            for web in ["web1", "web2"] {
+                results.append(try await cluster.exec(web, "stat -c '%U:%G %a' /etc/php.ini; md5sum < /etc/php.ini").stdout)
+            }
+            #expect(results[0] == results[1], "deploy+sudo: \(results[0]) root: \(results[1])")
+            #expect(results[0].hasPrefix("root:apache 640\n"), "\(results[0])")
         }
     }
 

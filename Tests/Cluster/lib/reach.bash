@@ -1,5 +1,5 @@
 # How the machine reaches the hosts, and as whom (issue 12): a bastion host with a leg on a second, private
-# bridge; hosts that live only on that bridge; extra host key types; the sudo users on every el5/plain host.
+# bridge; hosts that live only on that bridge; extra host key types; the sudo users on every host (all profiles).
 # The shared lib files only call in here (one line each), so this stays one piece.
 # shellcheck shell=bash
 

@@ -89,7 +89,7 @@ cct_ssh_options() {
 cct_ssh() {
   local state=$1 user=$2 host=$3; shift 3
   local addr; addr=$(cct_host_address "$state" "$host")
-  local opts; mapfile -t opts < <(cct_ssh_options "$state")
+  local opts; mapfile -t opts < <(cct_ssh_options "$state"; cct_reach_ssh_options "$state" "$addr")
   exec ssh "${opts[@]}" "$user@$addr" "$@"
 }
 
@@ -118,10 +118,13 @@ cct_status() {
   printf '%-10s %-14s %-10s %-9s %-8s %s\n' HOST ADDRESS ROLES PROFILE INIT SSH
   while read -r n a r; do
     pid=$(cct_host_init_pid "$state" "$n") || pid=dead
-    if timeout 2 bash -c "exec 3<>/dev/tcp/$a/22" 2>/dev/null; then s=up; else s=down; fi
+    if cct_port22_open "$a"; then s=up; else s=down; fi
     printf '%-10s %-14s %-10s %-9s %-8s %s\n' "$n" "$a" "$r" "$(cct_host_profile "$state" "$n")" "$pid" "$s"
     if [ "$pid" != dead ] && [ "$s" = up ]; then ok=$((ok + 1)); else bad=$((bad + 1)); fi
   done < <(cct_hosts "$state")
   echo "state: $state   inventory: $state/inventory.json   hosts up: $ok   broken: $bad"
   [ "$bad" -eq 0 ]
 }
+
+# shellcheck source=lib/reach.bash
+. "$here/lib/reach.bash"

@@ -70,6 +70,7 @@ EOF
   uid=$(awk -F: '$1 == "deploy" {print $3 ":" $4}' "$r/etc/passwd")
   install -d -m 0700 -o "${uid%:*}" -g "${uid#*:}" "$r/home/deploy/.ssh"
   install -m 0600 -o "${uid%:*}" -g "${uid#*:}" "$state/id_ed25519.pub" "$r/home/deploy/.ssh/authorized_keys"
+  cct_add_become_users "$state" "$r/etc" "$r/home"   # deploypw, nosudo, sudo's log file (lib/reach.bash)
 }
 
 # Boots the host: systemd-nspawn entered into the switch namespace, so that --network-bridge finds cctbr0

@@ -64,6 +64,7 @@ cct_down() {
   done
   [ -z "$(cct_cct_links)" ] || note "links left behind: $(cct_cct_links | tr '\n' ' ')"
   cct_unmount_state "$state"
+  cct_reach_down
   # What a killed systemd-nspawn could not remove itself: its cgroups and its propagation directory.
   cct_cgroup_remove ""
   rm -rf /run/systemd/nspawn/propagate/"$CCT_PREFIX"*

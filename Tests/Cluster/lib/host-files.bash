@@ -59,4 +59,5 @@ MaxSessions 64
 AcceptEnv LANG LC_*
 Subsystem sftp internal-sftp
 EOF
+  cct_reach_host_files "$state" "$name" "$addr"
 }

@@ -37,8 +37,9 @@ cct_make_network() {
     [ "$(cct_host_profile "$state" "$n")" = debian12 ] && continue   # nspawn makes its own netns and veth
     ip netns add "$CCT_PREFIX$n"
     echo "link add p-$n netns $sw type veth peer name eth0 netns $CCT_PREFIX$n" >>"$root_batch"
-    echo "link set p-$n master $CCT_BRIDGE up" >>"$sw_batch"
+    echo "link set p-$n master $(cct_bridge_for "$a") up" >>"$sw_batch"
   done <"$state/hosts.tsv"
+  cct_reach_network "$state"
   ip -batch "$root_batch"
   ip -n "$sw" -batch "$sw_batch"
 }
@@ -83,7 +84,7 @@ cct_wait_ready() {
         kids=$(cat "/proc/$l/task/$l/children" 2>/dev/null || true)
         [ -n "${kids// /}" ] && echo "${kids%% *}" >"$d/init.pid"
       fi
-      if [ -s "$d/init.pid" ] && nc -z -w 1 "$a" 22 2>/dev/null; then touch "$d/ready"; else pending=$((pending + 1)); fi
+      if [ -s "$d/init.pid" ] && cct_port22_open "$a"; then touch "$d/ready"; else pending=$((pending + 1)); fi
     done <"$state/hosts.tsv"
     [ "$pending" -eq 0 ] && return 0
     [ "$SECONDS" -lt "$deadline" ] || die "$pending host(s) not reachable on port 22 in time (logs: $state/hosts/*/init.log)"
@@ -106,8 +107,10 @@ cct_write_client_files() {
     printf '  "memcached": { "port": 11211, "maxConnections": 1024, "cacheSizeMB": 64, "extraOptions": [] },\n'
     printf '  "php": { "sessionHandler": "memcache" },\n  "hosts": {\n'
     while read -r n a r; do
+      [ "$r" = bastion ] && continue   # a jump host, not a cluster member
       if [ "$r" = - ]; then roles=""; else roles="\"$r\""; fi
-      printf '%s    "%s": { "roles": [%s], "address": "%s", "privateAddress": "%s" }' "$sep" "$n" "$roles" "$a" "$a"
+      printf '%s    "%s": { "roles": [%s], "address": "%s", "privateAddress": "%s"%s }' "$sep" "$n" "$roles" "$a" "$a" \
+        "$(cct_reach_inventory_ssh "$a")"
       sep=$',\n'
     done <"$state/hosts.tsv"
     printf '\n  }\n}\n'
@@ -115,6 +118,7 @@ cct_write_client_files() {
   {
     while read -r n a r; do
       printf 'Host %s\n  HostName %s\n' "$n" "$a"
+      cct_reach_ssh_config "$a"
     done <"$state/hosts.tsv"
     printf 'Host *\n  User root\n  IdentityFile %s\n  IdentitiesOnly yes\n  UserKnownHostsFile %s\n  StrictHostKeyChecking yes\n  BatchMode yes\n' \
       "$state/id_ed25519" "$state/known_hosts"
@@ -130,6 +134,7 @@ cct_up() {
   chmod 755 "$state"
   echo "$profile" >"$state/profile"
   cct_plan_hosts "$m" "$w" "$o" "$mp" "$wp" "$op" >"$state/plan"
+  cct_reach_plan "$state" "${bastion:-0}" "${private:-}" "${host_keys:-ed25519}"
   cut -d' ' -f1-3 "$state/plan" >"$state/hosts.tsv"
   cut -d' ' -f1,4 "$state/plan" >"$state/profiles.tsv"
   rm "$state/plan"

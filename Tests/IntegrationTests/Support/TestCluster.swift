@@ -62,7 +62,7 @@ actor TestCluster {
     /// the Debian base root and mirror (a few minutes; `testcluster cache` does it ahead of time).
     static func up(memcache: Int, web: Int, other: Int = 0, profile: Profile = .el5,
                    memcacheProfile: Profile? = nil, webProfile: Profile? = nil, otherProfile: Profile? = nil,
-                   sourceLocation: SourceLocation = #_sourceLocation) async throws -> TestCluster {
+                   reach: Reach = Reach(), sourceLocation: SourceLocation = #_sourceLocation) async throws -> TestCluster {
         try requireRoot(sourceLocation: sourceLocation)
         await ClusterLock.shared.acquire()
         let lock: SessionLock
@@ -80,7 +80,7 @@ actor TestCluster {
                                           "--other", "\(other)", "--profile", profile.rawValue, "--state", state,
                                           "--memcache-profile", (memcacheProfile ?? profile).rawValue,
                                           "--web-profile", (webProfile ?? profile).rawValue,
-                                          "--other-profile", (otherProfile ?? profile).rawValue])
+                                          "--other-profile", (otherProfile ?? profile).rawValue] + reach.arguments)
         } catch {
             lock.release()
             await ClusterLock.shared.release()
@@ -98,12 +98,12 @@ actor TestCluster {
     /// Brings a cluster up, runs `body`, and always tears it down (also when `body` throws).
     static func withCluster<T: Sendable>(memcache: Int, web: Int, other: Int = 0, profile: Profile = .el5,
                                          memcacheProfile: Profile? = nil, webProfile: Profile? = nil,
-                                         otherProfile: Profile? = nil,
+                                         otherProfile: Profile? = nil, reach: Reach = Reach(),
                                          sourceLocation: SourceLocation = #_sourceLocation,
                                          _ body: (TestCluster) async throws -> T) async throws -> T {
         let cluster = try await up(memcache: memcache, web: web, other: other, profile: profile,
                                    memcacheProfile: memcacheProfile, webProfile: webProfile,
-                                   otherProfile: otherProfile, sourceLocation: sourceLocation)
+                                   otherProfile: otherProfile, reach: reach, sourceLocation: sourceLocation)
         let value: T
         do {
             value = try await body(cluster)
@@ -166,6 +166,7 @@ actor TestCluster {
             let entries = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
             left += entries.filter { $0.hasPrefix("cct-") }.map { "cgroup \(root)/\($0)" }
         }
+        left += try await reachLeftovers()
         if FileManager.default.fileExists(atPath: stateDirectory) { left.append("state dir \(stateDirectory)") }
         return left
     }
@@ -182,7 +183,8 @@ actor TestCluster {
     nonisolated func ssh(_ host: String, _ command: String, user: String = "root",
                          stdin: String? = nil) async throws -> ProcessOutput {
         let address = try address(host)
-        return try await runProcess("/usr/bin/ssh", sshOptions() + ["\(user)@\(address)", command], stdin: stdin)
+        return try await runProcess("/usr/bin/ssh", sshOptions() + proxyOptions(address) + ["\(user)@\(address)", command],
+                                    stdin: stdin)
     }
 
     /// The OpenSSH client options every `ssh` call uses (also handy for scp or a custom known_hosts).

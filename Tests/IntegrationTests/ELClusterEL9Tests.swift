@@ -146,8 +146,10 @@ struct ELClusterEL9Tests {
             let services = try await cluster.ssh("web1", "dnf -y install iptables-services && rpm -q iptables-services")
             #expect(services.status == 1 && services.stdout.contains("\n  iptables-nft-services-1.8.10-2.el9.noarch\n"), "\(services.stdout)")
             #expect(services.stdout.hasSuffix("package iptables-services is not installed\n"))
-            #expect(try await cluster.run("web1", "rpm -q --whatprovides iptables-services; service iptables save")
-                    == "iptables-nft-services-1.8.10-2.el9.noarch\niptables: Saving firewall rules to /etc/sysconfig/iptables: [  OK  ]\n")
+            #expect(try await cluster.run("web1", """
+                rpm -q --whatprovides iptables-services
+                iptables -A INPUT -p tcp --dport 11211 -j ACCEPT && service iptables save && grep -c 'dport 11211' /etc/sysconfig/iptables
+                """) == "iptables-nft-services-1.8.10-2.el9.noarch\niptables: Saving firewall rules to /etc/sysconfig/iptables: [  OK  ]\n1\n")
         }
     }
 

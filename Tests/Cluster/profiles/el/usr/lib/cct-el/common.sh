@@ -56,7 +56,7 @@ cct_installed_provider() {
   echo "$line"
 }
 
-# Repositories: [section]s of /etc/yum.repos.d/*.repo with enabled=1. dnf and yum read them once at start
+# Repositories: [section]s of /etc/yum.repos.d/*.repo, enabled unless enabled=0. dnf and yum read them once at start
 # (CCT_REPOS), so a repo that epel-release adds in the same command is not searched. (The shims run with
 # set -f, so that package names never glob: file globs switch it off in a subshell.)
 cct_repo_text() { (set +f; cat /etc/yum.repos.d/*.repo 2>/dev/null); }
@@ -64,7 +64,7 @@ cct_repo_file() { (set +f; grep -l "^\[$1\]" /etc/yum.repos.d/*.repo 2>/dev/null
 cct_defined_repos() { cct_repo_text | sed -n 's/^\[\(.*\)\].*/\1/p' | tr '\n' ' '; }
 cct_enabled_repos() {
   cct_repo_text | awk '
-    /^\[/ { if (s != "" && e) print s; s = substr($0, 2, index($0, "]") - 2); e = 0; next }
+    /^\[/ { if (s != "" && e) print s; s = substr($0, 2, index($0, "]") - 2); e = 1; next }
     /^[ \t]*enabled[ \t]*=[ \t]*(1|true|True)[ \t]*$/ { e = 1 }
     /^[ \t]*enabled[ \t]*=[ \t]*(0|false|False)[ \t]*$/ { e = 0 }
     END { if (s != "" && e) print s }' | tr '\n' ' '

@@ -71,6 +71,11 @@ cct_host_profile() {
   echo "$p"
 }
 
+# Profiles whose hosts boot a real systemd under systemd-nspawn (lib/debian12.bash; el9/el7: lib/el.bash).
+cct_nspawn_profile() { case $1 in debian12|el9|el7) return 0 ;; esac; return 1; }
+cct_nspawn_host() { cct_nspawn_profile "$(cct_host_profile "$1" "$2")"; }
+cct_el_profile() { case $1 in el9|el7) return 0 ;; esac; return 1; }
+
 cct_host_init_pid() {
   local f=$1/hosts/$2/init.pid
   [ -s "$f" ] || return 1

@@ -128,8 +128,8 @@ cct_debian12_poweroff() {
 
 cct_debian12_reboot() {
   local state=$1 name=$2 start=$SECONDS
-  [ "$(cct_host_profile "$state" "$name")" = debian12 ] \
-    || die "reboot: $name is an $(cct_host_profile "$state" "$name") host; only debian12 hosts (real systemd under nspawn) can reboot"
+  cct_nspawn_host "$state" "$name" \
+    || die "reboot: $name is an $(cct_host_profile "$state" "$name") host; only debian12, el9 and el7 hosts (real systemd under nspawn) can reboot"
   note "rebooting $name: power off"
   cct_debian12_poweroff "$state" "$name"
   note "rebooting $name: boot (powered off after $((SECONDS - start)) s)"

@@ -10,6 +10,8 @@
 . "$here/lib/debian12-cache.bash"
 # shellcheck source=lib/debian12.bash
 . "$here/lib/debian12.bash"
+# shellcheck source=lib/el.bash
+. "$here/lib/el.bash"
 
 cct_plan_hosts() {   # prints "NAME ADDRESS ROLES PROFILE" lines
   local m=$1 w=$2 o=$3 mp=$4 wp=$5 op=$6 i n=$CCT_FIRST_HOST
@@ -34,7 +36,7 @@ cct_make_network() {
   : >"$root_batch"
   echo "link set uplink master $CCT_BRIDGE up" >"$sw_batch"
   while read -r n a r; do
-    [ "$(cct_host_profile "$state" "$n")" = debian12 ] && continue   # nspawn makes its own netns and veth
+    cct_nspawn_host "$state" "$n" && continue   # nspawn makes its own netns and veth
     ip netns add "$CCT_PREFIX$n"
     echo "link add p-$n netns $sw type veth peer name eth0 netns $CCT_PREFIX$n" >>"$root_batch"
     echo "link set p-$n master $(cct_bridge_for "$a") up" >>"$sw_batch"
@@ -49,7 +51,7 @@ cct_launch_hosts() {
   while read -r n a r; do
     d=$state/hosts/$n
     profile=$(cct_host_profile "$state" "$n")
-    if [ "$profile" = debian12 ]; then cct_debian12_start "$state" "$n"; continue; fi
+    if cct_nspawn_profile "$profile"; then cct_debian12_start "$state" "$n"; continue; fi
     # setsid: hosts must not share the caller's session or stdio (a test's pipes would never close);
     # cct_close_fds: nor any other descriptor (the machine lock, a caller's pipes or sockets).
     (
@@ -67,7 +69,7 @@ cct_wait_ready() {
   local -A profile=()
   while read -r n p; do profile[$n]=$p; done < <(awk '{print $1, $2}' "$state/profiles.tsv")
   # A debian12 host boots a whole systemd (about 1 s alone, a few when several share 2 cores).
-  deadline=$((SECONDS + 30 + $(wc -l <"$state/hosts.tsv") / 2 + 2 * $(awk '$2 == "debian12"' "$state/profiles.tsv" | wc -l)))
+  deadline=$((SECONDS + 30 + $(wc -l <"$state/hosts.tsv") / 2 + 2 * $(awk '$2 ~ /^(debian12|el9|el7)$/' "$state/profiles.tsv" | wc -l)))
   while :; do
     pending=0
     while read -r n a r; do
@@ -75,7 +77,7 @@ cct_wait_ready() {
       [ -e "$d/ready" ] && continue
       l=$(cat "$d/launcher.pid")
       kill -0 "$l" 2>/dev/null || { sed 's/^/  /' "$d/init.log" >&2; die "host $n: init exited during start (log above)"; }
-      if [ "${profile[$n]:-}" = debian12 ]; then
+      if cct_nspawn_profile "${profile[$n]:-}"; then
         # nspawn's first child during start-up is a helper that exits; once sshd answers, it is systemd.
         if nc -z -w 1 "$a" 22 2>/dev/null && cct_debian12_ready "$state" "$n"; then touch "$d/ready"; else pending=$((pending + 1)); fi
         continue
@@ -98,7 +100,7 @@ cct_write_client_files() {
   while read -r n a r; do
     # The only host key each host's sshd offers (the debian12 base's sshd_config.d says so too).
     k=$state/hosts/$n/etc.up/ssh/ssh_host_ed25519_key.pub
-    [ "$(cct_host_profile "$state" "$n")" = debian12 ] && k=$state/hosts/$n/root/etc/ssh/ssh_host_ed25519_key.pub
+    cct_nspawn_host "$state" "$n" && k=$state/hosts/$n/root/etc/ssh/ssh_host_ed25519_key.pub
     echo "$a $(cut -d' ' -f1,2 "$k")" >>"$state/known_hosts"
   done <"$state/hosts.tsv"
   {
@@ -125,9 +127,10 @@ cct_write_client_files() {
   } >"$state/ssh_config"
 }
 
-# PROFILE is the default; MP, WP, OP are the memcache, web and other hosts' profiles (el5, plain, debian12).
+# PROFILE is the default; MP, WP, OP are the memcache, web and other hosts' profiles (el5, plain, debian12,
+# el9, el7).
 cct_up() {
-  local state=$1 m=$2 w=$3 o=$4 profile=$5 mp=$6 wp=$7 op=$8 n a r p base="" summary
+  local state=$1 m=$2 w=$3 o=$4 profile=$5 mp=$6 wp=$7 op=$8 n a r p base="" el="" summary
   cct_down "$state"        # `up` twice: always a fresh cluster
   mkdir -p "$state/hosts"
   touch "$state/$CCT_MARKER"
@@ -140,13 +143,17 @@ cct_up() {
   rm "$state/plan"
   # From here on a failure must not leave half a cluster behind.
   trap 'rc=$?; if [ $rc -ne 0 ]; then note "up failed; tearing down"; cct_down "$state" || true; fi' EXIT
-  if grep -q ' debian12$' "$state/profiles.tsv"; then base=$(cct_debian12_cache); fi
+  if grep -qE ' (debian12|el9|el7)$' "$state/profiles.tsv"; then base=$(cct_debian12_cache); fi
+  if grep -qE ' (el9|el7)$' "$state/profiles.tsv"; then el=$(cct_el_setup "$state" "$base"); fi
   ssh-keygen -q -t ed25519 -N '' -C "clusterctl-testcluster" -f "$state/id_ed25519"
   if grep -q ' el5$' "$state/profiles.tsv"; then cct_build_el5_layers "$state"; fi
   while read -r n a r; do
     mkdir -p "$state/hosts/$n"
-    if [ "$(cct_host_profile "$state" "$n")" = debian12 ]; then
+    p=$(cct_host_profile "$state" "$n")
+    if [ "$p" = debian12 ]; then
       cct_debian12_prepare_host "$state" "$n" "$a" "$base/base-root"
+    elif cct_el_profile "$p"; then
+      cct_el_prepare_host "$state" "$n" "$a" "$p" "$base" "$el"
     else
       cct_prepare_host_files "$state" "$n" "$a"
     fi

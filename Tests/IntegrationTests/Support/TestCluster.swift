@@ -16,8 +16,15 @@ import Glibc
 actor TestCluster {
     /// el5: namespaces looking like CentOS 5.5 (shims over the machine's binaries); plain: the machine's
     /// Debian tools in namespaces; debian12: a real Debian 12 booted with systemd under systemd-nspawn,
-    /// installing real packages with apt from a private mirror on the cluster's bridge.
-    enum Profile: String, Sendable { case el5, plain, debian12 }
+    /// installing real packages with apt from a private mirror on the cluster's bridge; el9 / el7: the same
+    /// booted systemd looking like Rocky Linux 9.4 / CentOS 7 (real firewalld; simulated dnf/yum, rpm and
+    /// SELinux installing Debian's daemons under EL's paths and units: Tests/Cluster/README.md).
+    enum Profile: String, Sendable {
+        case el5, plain, debian12, el9, el7
+
+        /// Hosts with a real systemd as PID 1 (systemd-nspawn): they can reboot.
+        var bootsSystemd: Bool { self == .debian12 || self == .el9 || self == .el7 }
+    }
 
     struct Host: Sendable, Equatable {
         var name: String
@@ -58,8 +65,9 @@ actor TestCluster {
     /// Starts a fresh cluster (tearing down whatever cluster exists). Call `down()` when done, or use
     /// `withCluster`. Skips the test when not root (fails under CI=true).
     /// `profile` is every host's; `memcacheProfile`, `webProfile` and `otherProfile` override it per role
-    /// (e.g. an el5 memcache host with debian12 web hosts). The first debian12 cluster on a machine builds
-    /// the Debian base root and mirror (a few minutes; `testcluster cache` does it ahead of time).
+    /// (e.g. an el5 memcache host with debian12 web hosts). The first debian12, el9 or el7 cluster on a
+    /// machine builds the Debian base root and mirror, and the first el9/el7 cluster the EL system layer
+    /// (a few minutes in all; `testcluster cache` does it ahead of time).
     static func up(memcache: Int, web: Int, other: Int = 0, profile: Profile = .el5,
                    memcacheProfile: Profile? = nil, webProfile: Profile? = nil, otherProfile: Profile? = nil,
                    reach: Reach = Reach(), sourceLocation: SourceLocation = #_sourceLocation) async throws -> TestCluster {
@@ -129,12 +137,12 @@ actor TestCluster {
         if !left.isEmpty { throw TestClusterError.leftovers(left) }
     }
 
-    /// Powers `host` (a debian12 host) off and boots it again from the same disk, like a real reboot:
+    /// Powers `host` (a debian12, el9 or el7 host) off and boots it again from the same disk, like a real reboot:
     /// enabled services come back, runtime state (e.g. iptables rules not saved) is gone. Returns when
     /// its sshd answers again, with how long that took.
     @discardableResult
     func reboot(_ host: String) async throws -> Duration {
-        guard try self.host(host).profile == .debian12 else { throw TestClusterError.cannotReboot(host) }
+        guard try self.host(host).profile.bootsSystemd else { throw TestClusterError.cannotReboot(host) }
         let clock = ContinuousClock(), start = clock.now
         let result = try await Self.runScript(["reboot", "--state", stateDirectory, host])
         if result.status != 0 { throw TestClusterError.scriptFailed("reboot \(host)", result) }
@@ -250,7 +258,7 @@ enum TestClusterError: Error, CustomStringConvertible {
             "testcluster \(command) failed (exit \(out.status)):\n\(out.stdout)\(out.stderr)"
         case let .noSuchHost(name): "the test cluster has no host named \(name)"
         case let .leftovers(left): "testcluster down left things behind:\n" + left.joined(separator: "\n")
-        case let .cannotReboot(name): "\(name) is not a debian12 host: only those can reboot"
+        case let .cannotReboot(name): "\(name) is not a debian12, el9 or el7 host: only those can reboot"
         case .notRoot: "not root"
         }
     }

@@ -58,8 +58,15 @@ public struct HostApplier: Sendable {
                 switch change.kind {
                 case .installPackage:
                     let packages = batch.compactMap(\.package)
-                    try await ApplyCommand.run(family.packageManager.installCommand(packages), on: transport,
-                                               step: "install \(packages.joined(separator: " "))")
+                    do {
+                        try await ApplyCommand.run(family.packageManager.installCommand(packages), on: transport,
+                                                   step: "install \(packages.joined(separator: " "))")
+                    } catch var error as ApplyError {
+                        // A repository clusterctl does not enable by itself: say which, and how.
+                        let hints = packages.compactMap { family.installHints[$0] }
+                        if !hints.isEmpty { error.message += "; " + hints.joined(separator: "; ") }
+                        throw error
+                    }
                     installedPackages = true
                     applied += batch.count
                     index += batch.count

@@ -43,6 +43,24 @@ public enum OSFamilies {
 
     static func el(version: Int, packages: YumPackages, services: any ServiceManager, repositories: [String: [String]],
                    fpm: Bool, apacheOverride: Bool) -> OSFamily {
+        var family = elFamily(version: version, packages: packages, services: services, repositories: repositories,
+                              fpm: fpm, apacheOverride: apacheOverride)
+        switch version {
+        case 9:
+            family.installHints["php-pecl-memcached"] = "on EL9 php-pecl-memcached (EPEL) needs libmemcached-awesome from "
+                + "the CRB repository: enable it (`dnf config-manager --set-enabled crb`, or `crb enable`), then apply again"
+        case 8:
+            let remi = "EPEL 8 has no PHP extensions: install the Remi repository (remi-release) and enable its PHP module, then apply again"
+            family.installHints["php-pecl-memcache"] = remi
+            family.installHints["php-pecl-memcached"] = remi
+        default:
+            break
+        }
+        return family
+    }
+
+    private static func elFamily(version: Int, packages: YumPackages, services: any ServiceManager,
+                                 repositories: [String: [String]], fpm: Bool, apacheOverride: Bool) -> OSFamily {
         let phpReader = fpm ? "php-fpm" : "httpd"
         var settings = [ConfigFile.PHPSettings(path: "/etc/php.ini", restarts: phpReader)]
         if apacheOverride {
@@ -60,8 +78,9 @@ public enum OSFamilies {
             webPackages: fpm ? ["httpd", "php", "php-fpm"] : ["httpd", "php"],
             extensionPackages: [.memcache: "php-pecl-memcache", .memcached: "php-pecl-memcached"],
             // iptables is part of every EL base install up to EL6, whose init script restores
-            // /etc/sysconfig/iptables; from EL7 that script is the iptables-services package.
-            firewallPackages: version >= 7 ? ["iptables-services"] : [],
+            // /etc/sysconfig/iptables; from EL7 that script is the iptables-services package, which EL9 only
+            // provides through iptables-nft-services (`rpm -q iptables-services` says it is not installed).
+            firewallPackages: version >= 9 ? ["iptables-nft-services"] : version >= 7 ? ["iptables-services"] : [],
             memcachedService: "memcached", webServices: fpm ? ["php-fpm", "httpd"] : ["httpd"],
             packagesStartServices: false,
             memcachedConfig: ConfigFile(path: "/etc/sysconfig/memcached", template: .memcachedSysconfig),
@@ -69,6 +88,8 @@ public enum OSFamilies {
             phpSettingsFiles: settings,
             servingPHPIni: "/etc/php.ini",
             selinuxWebBooleans: ["httpd_can_network_memcache"], selinuxMemcachedPortType: "memcache_port_t",
+            // semanage is not in a minimal install.
+            selinuxPortTools: version >= 8 ? ["policycoreutils-python-utils"] : ["policycoreutils-python"],
             // From EL7 the rules are restored at boot only if iptables.service (iptables-services) is enabled.
             firewallPersistCommand: version >= 7 ? "service iptables save && systemctl enable iptables" : "service iptables save")
     }
@@ -114,7 +135,7 @@ public enum OSFamilies {
             phpSettingsFiles: [.init(path: "/etc/php/\(php)/\(sapi)/php.ini", restarts: phpService),
                                .init(path: "/etc/php/\(php)/cli/php.ini", restarts: nil)],
             servingPHPIni: "/etc/php/\(php)/\(sapi)/php.ini",
-            selinuxWebBooleans: [], selinuxMemcachedPortType: nil,
+            selinuxWebBooleans: [], selinuxMemcachedPortType: nil, selinuxPortTools: [],
             firewallPersistCommand: "netfilter-persistent save")
     }
 }

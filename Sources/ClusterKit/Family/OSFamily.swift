@@ -44,6 +44,11 @@ public struct OSFamily: Sendable, CustomStringConvertible {
     public var selinuxWebBooleans: [String]
     /// The SELinux type memcached's port must have when it is not the default one (EL: `memcache_port_t`).
     public var selinuxMemcachedPortType: String?
+    /// What to tell the operator when installing a package fails, by package (a repository it needs that
+    /// clusterctl does not enable by itself).
+    public var installHints: [String: String] = [:]
+    /// The packages that bring `semanage`, installed on hosts whose port must be labeled.
+    public var selinuxPortTools: [String]
     /// Saves the running iptables rules where the OS restores them from at boot.
     public var firewallPersistCommand: String
 

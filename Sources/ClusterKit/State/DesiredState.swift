@@ -57,6 +57,7 @@ public struct DesiredState: Sendable, Equatable {
         let port = inventory.memcached.port
         if roles.contains(.memcache), port != MemcachedSettings().port, let type = family.selinuxMemcachedPortType {
             selinuxPorts = ["\(type)/\(port)"]
+            self.packages += family.selinuxPortTools.filter { !self.packages.contains($0) }
         }
     }
 

@@ -1,0 +1,19 @@
+import Foundation
+import Testing
+@testable import ClusterKit
+
+/// Inputs the fuzz targets (Fuzz/, scripts/fuzz) found, kept as plain unit tests so that a fix cannot
+/// regress without the fuzzer having to find the input again. Each input is exactly what the fuzzer wrote.
+@Suite struct FuzzFindingsTests {
+    static func bytes(_ base64: String) -> [UInt8] { Array(Data(base64Encoded: base64)!) }
+
+    /// FuzzFacts: a facts line of spaces only has no first word; the parser indexed words[0] and crashed
+    /// (a host whose shell prints a stray blank line must be refused with a message, not kill clusterctl).
+    @Test func factsLineOfSpacesIsRefusedNotACrash() {
+        let input = Self.bytes("Y2x1c3RlcmN0bC1mYWN0cyAyCm9zIENlY3RzIDQgMSPuMSAoCgoKCgoKCgogCgoKCgoKCgoKCgplYQ==")
+        #expect(throws: FactsError.self) { try FactsParser.parse(input, host: "web1", candidates: []) }
+        #expect(throws: FactsError(host: "web1", message: "unexpected line in facts output:  ")) {
+            try FactsParser.parse(Array("\(FactsScript.header)\n \nend-facts\n".utf8), host: "web1", candidates: [])
+        }
+    }
+}

@@ -17,3 +17,17 @@ import Testing
         }
     }
 }
+
+extension FuzzFindingsTests {
+    /// FuzzPHPIni's idempotence property, with an input found by reading PHPIniEditor.valueEnd and confirmed
+    /// by the fuzz target (150 s of fuzzing had not reached it): a quoted value followed by more text.
+    @Test(arguments: [SettingsFormat.phpIni, .fpmPool])
+    func quotedValueFollowedByTextIsEditedOnceAndForAll(format: SettingsFormat) {
+        let settings = [PHPIniSetting(key: "session.save_handler", value: "memcache")]
+        let line = format == .phpIni ? "session.save_handler" : "php_value[session.save_handler]"
+        let original = Array("[Session]\n\(line) = \"files\" x ; comment\nkeep = \"a\" b\n".utf8)
+        let once = SettingsEditor.edit(original, settings: settings, format: format)
+        #expect(String(decoding: once, as: UTF8.self) == "[Session]\n\(line) = memcache ; comment\nkeep = \"a\" b\n")
+        #expect(SettingsEditor.edit(once, settings: settings, format: format) == once)
+    }
+}

@@ -31,3 +31,16 @@ extension FuzzFindingsTests {
         #expect(SettingsEditor.edit(once, settings: settings, format: format) == once)
     }
 }
+
+extension FuzzFindingsTests {
+    /// FuzzFilterTable: with CRLF line ends ("\r\n" is a single Character to Swift's split) the whole text
+    /// was one line and read as an empty table; `normalize` already meant to accept hand-written files' "\r".
+    @Test func filterTableReadsCRLFLikeLF() {
+        let input = Self.bytes("KmZpbHRlcgo6SQE=")  // "*filter\n:I\u{01}"
+        let lf = String(decoding: input, as: UTF8.self)
+        let crlf = String(decoding: input.flatMap { $0 == 10 ? [13, 10] : [$0] }, as: UTF8.self)
+        #expect(FilterTable.parse(crlf) == FilterTable.parse(lf))
+        let save = "*filter\r\n:INPUT ACCEPT [0:0]\r\n:CLUSTERCTL - [0:0]\r\n-A INPUT -j CLUSTERCTL\r\nCOMMIT\r\n"
+        #expect(FilterTable.parse(save) == FilterTable(chains: ["INPUT", "CLUSTERCTL"], rules: ["-A INPUT -j CLUSTERCTL"]))
+    }
+}

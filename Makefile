@@ -26,7 +26,7 @@ build: deps
 
 # make fuzz FUZZ_SECONDS=600: a longer run of the same targets.
 fuzz:
-	scripts/fuzz $(FUZZ_SECONDS)
+	SWIFT=$(SWIFT) scripts/fuzz $(FUZZ_SECONDS)
 
 # Offline: renders inventory.example.json for every host into ./render-out (no network).
 render: build
@@ -50,7 +50,7 @@ demo-down:
 FUZZ_SECONDS ?= 20
 test: deps
 	scripts/release-smoke
-	scripts/fuzz $(FUZZ_SECONDS)
+	SWIFT=$(SWIFT) scripts/fuzz $(FUZZ_SECONDS)
 	@if [ "$$(id -u)" -eq 0 ]; then Tests/Cluster/testcluster cache >/dev/null; fi
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --no-parallel

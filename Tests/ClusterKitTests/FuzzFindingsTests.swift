@@ -44,3 +44,17 @@ extension FuzzFindingsTests {
         #expect(FilterTable.parse(save) == FilterTable(chains: ["INPUT", "CLUSTERCTL"], rules: ["-A INPUT -j CLUSTERCTL"]))
     }
 }
+
+extension FuzzFindingsTests {
+    /// FuzzPHPIni, against the fix above: `"file0" x ` (a trailing blank, no comment) kept its blank after
+    /// the quoted value's replacement, and the next edit, of the unquoted value, took the blank with it.
+    @Test func quotedValueFollowedByTextAndABlankIsEditedOnceAndForAll() {
+        let input = Self.bytes("AFtTZXNzaXZlX2hsZXNhbmYKaHR0cGQtcGhwCjwvRmlsZXObbl0AW1Nlc3Npb25dCnNlc3Npb24uc2F2ZV9oYW5kbGVyID0gImZpbGUwIiB4IApzATwKAA==")
+        let settings = [PHPIniSetting(key: "session.save_handler", value: "memcache"),
+                        PHPIniSetting(key: "session.save_path", value: "\"tcp://10.180.0.11:11211?persistent=1, tcp://10.180.0.12:11211\"")]
+        let original = Array(input.dropFirst())  // the fuzz target's first byte picks the format: 0 is php.ini
+        let once = SettingsEditor.edit(original, settings: settings, format: .phpIni)
+        #expect(SettingsEditor.edit(once, settings: settings, format: .phpIni) == once)
+        #expect(String(decoding: once, as: UTF8.self).contains("\nsession.save_handler = memcache\n"))
+    }
+}

@@ -87,8 +87,9 @@ public enum PHPIniEditor {
             guard let close = line[(start + 1)..<end].firstIndex(of: UInt8(ascii: "\"")) else { return end }
             from = close + 1
         }
-        var valueEnd = line[from..<end].firstIndex(where: endsUnquoted) ?? end
-        if from == start && valueEnd == end { return end }  // an unquoted value to the line end: all of it
+        // Without that byte the value runs to the line end, trailing blanks included, quoted or not: trimming
+        // them after a quoted value only would make the next edit, of an unquoted one, take them (fuzz finding).
+        guard var valueEnd = line[from..<end].firstIndex(where: endsUnquoted) else { return end }
         while valueEnd > from, isBlank(line[valueEnd - 1]) { valueEnd -= 1 }
         return valueEnd
     }

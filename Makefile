@@ -1,7 +1,7 @@
 # The README's commands. `make test` is also what CI runs (.ci/run).
 SWIFT ?= swift
 
-.PHONY: deps build test render demo demo-down clean release completions man install uninstall
+.PHONY: deps build test fuzz render demo demo-down clean release completions man install uninstall
 
 # make install PREFIX=… [DESTDIR=…]: the release binary and its templates bundle go together into
 # PREFIX/lib/clusterctl (SwiftPM's Bundle.module looks for the bundle next to the executable, symlinks
@@ -24,6 +24,10 @@ deps:
 build: deps
 	$(SWIFT) build
 
+# make fuzz FUZZ_SECONDS=600: a longer run of the same targets.
+fuzz:
+	SWIFT=$(SWIFT) scripts/fuzz $(FUZZ_SECONDS)
+
 # Offline: renders inventory.example.json for every host into ./render-out (no network).
 render: build
 	$(SWIFT) run clusterctl render -i inventory.example.json --out render-out --force
@@ -42,8 +46,11 @@ demo-down:
 # scripts/release-smoke runs first so that swift test's summary is the last thing printed.
 # The debian12 test hosts' base root and apt mirror: built once per machine (the only step that needs the
 # Debian archive), here rather than inside the first test that uses them; a no-op once cached or when not root.
+# scripts/fuzz: the libFuzzer targets of Fuzz/ for FUZZ_SECONDS each (README "Fuzzing"); a finding fails the run.
+FUZZ_SECONDS ?= 20
 test: deps
 	scripts/release-smoke
+	SWIFT=$(SWIFT) scripts/fuzz $(FUZZ_SECONDS)
 	@if [ "$$(id -u)" -eq 0 ]; then Tests/Cluster/testcluster cache >/dev/null; fi
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --no-parallel

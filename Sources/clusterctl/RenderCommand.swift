@@ -19,7 +19,7 @@ struct RenderCommand: ParsableCommand {
             completion: .directory)
     var outputDirectory: String
 
-    @Flag(help: "Render into a non-empty directory, overwriting the rendered files.")
+    @Flag(help: "Render into a non-empty directory, overwriting the rendered files and removing those of an earlier render that are no longer rendered (a host that left the inventory).")
     var force = false
 
     @Option(name: .customLong("templates"), help: ArgumentHelp("Directory whose *.mustache files replace the bundled templates of the same name.", valueName: "dir"),
@@ -37,14 +37,17 @@ struct RenderCommand: ParsableCommand {
             Console.error("render: nothing was written.")
             throw ExitCode.failure
         }
-        let files: [RenderDirectory.OutputFile]
+        let result: RenderDirectory.WriteResult
         do {
-            files = try RenderDirectory.write(renderings, to: outputDirectory, force: force)
+            result = try RenderDirectory.writeRecorded(renderings, to: outputDirectory, force: force)
         } catch {
             Console.error("\(error)")
             throw ExitCode.failure
         }
-        print(Self.summary(renderings, files: files, inventory: inventory, directory: outputDirectory))
+        print(Self.summary(renderings, files: result.files, inventory: inventory, directory: outputDirectory))
+        if !result.removed.isEmpty {
+            print("Removed what an earlier render wrote and this one did not: \(result.removed.joined(separator: ", "))")
+        }
     }
 
     static func summary(_ renderings: [HostRendering], files: [RenderDirectory.OutputFile],

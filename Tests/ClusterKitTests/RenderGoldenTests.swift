@@ -51,6 +51,8 @@ import Testing
         for case let relative as String in enumerator {
             var isDirectory: ObjCBool = false
             let path = root.appendingPathComponent(relative).path
+            // The record of what was rendered (`render --force` reads it) is bookkeeping, not a rendered file.
+            if relative == RenderDirectory.recordFileName { continue }
             if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
                 result[relative] = try String(contentsOfFile: path, encoding: .utf8)
             }

@@ -5,10 +5,15 @@ public enum RemoteFileWriter {
     public static let backupSuffix = ".clusterctl-bak"
 
     public static func temporaryPath(for path: String) -> String {
+        temporaryPrefix(for: path) + String(UInt32.random(in: .min ... .max), radix: 16)
+    }
+
+    /// What every temporary file of `path` starts with: `DIR/.NAME.clusterctl-tmp-`.
+    public static func temporaryPrefix(for path: String) -> String {
         let slash = path.lastIndex(of: "/")
         let directory = slash.map { String(path[..<$0]) } ?? "."
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        return "\(directory)/.\(name).clusterctl-tmp-\(String(UInt32.random(in: .min ... .max), radix: 16))"
+        return "\(directory)/.\(name).clusterctl-tmp-"
     }
 
     /// The command that finishes the write once the temporary file is uploaded; removes it on failure.
@@ -19,6 +24,10 @@ public enum RemoteFileWriter {
             "chmod \(String(mode, radix: 8)) \(t)",
             "if [ -f \(f) ]; then cp -p \(f) \(ShellQuote.quote(path + backupSuffix)); fi",
             "mv -f \(t) \(f)",
+            // Temporary files of a run killed between upload and mv (issue 14). Once ours is moved, any left
+            // is stale; here rather than in the facts script, whose output must stay free of such leftovers
+            // (its hash fingerprints a saved plan). A killed write is planned again, so the next apply gets here.
+            "rm -f \(ShellQuote.quote(temporaryPrefix(for: path)))*",
         ]
         return "{ " + steps.joined(separator: " && ") + "; } || { rm -f \(t); exit 1; }"
     }

@@ -38,7 +38,8 @@ public enum FactsParser {
             index += 1
             if line.isEmpty { continue }
             let words = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
-            switch words[0] {
+            // `first`: a line of spaces has no words and is refused below like any other unknown line.
+            switch words.first ?? "" {
             case "os":
                 facts.osRelease = String(line.dropFirst(3))
             case "family" where words.count == 2:

@@ -16,7 +16,8 @@ public struct FilterTable: Sendable, Equatable {
     public static func parse(_ iptablesSave: String) -> FilterTable {
         var table = FilterTable()
         var inFilter = false
-        for raw in iptablesSave.split(separator: "\n", omittingEmptySubsequences: true) {
+        // "\r\n" is one Character in Swift, which a split on "\n" does not split at: a CRLF file was one line.
+        for raw in iptablesSave.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             let line = normalize(String(raw))
             if line.hasPrefix("*") {
                 inFilter = line == "*filter"

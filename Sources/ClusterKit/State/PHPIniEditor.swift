@@ -74,16 +74,23 @@ public enum PHPIniEditor {
         return Array(line[..<i]) + Array(value.utf8) + Array(line[valueEnd...])
     }
 
-    /// Where the value starting at `start` ends: a quoted one at its closing quote; an unquoted one before the
-    /// first byte `endsUnquoted` accepts (blanks before it excluded), or at the line end.
+    /// Where the value starting at `start` ends: before the first byte `endsUnquoted` accepts outside quotes
+    /// (blanks before it excluded), or at the line end. A quoted start is skipped to its closing quote first,
+    /// and what follows the quote up to that byte belongs to the value too (`"files" x ; c`): ending at the
+    /// quote left ` x` behind, and once our unquoted value replaced `"files"` a second edit took `memcache x`
+    /// as the value, so editing twice differed from editing once (found by Fuzz/FuzzPHPIni's property).
     static func valueEnd(in line: [UInt8], from start: Int, endsUnquoted: (UInt8) -> Bool) -> Int {
         var end = line.count
         while end > start, line[end - 1] == 10 || line[end - 1] == 13 { end -= 1 }
+        var from = start
         if start < end, line[start] == UInt8(ascii: "\"") {
-            return line[(start + 1)..<end].firstIndex(of: UInt8(ascii: "\"")).map { $0 + 1 } ?? end
+            guard let close = line[(start + 1)..<end].firstIndex(of: UInt8(ascii: "\"")) else { return end }
+            from = close + 1
         }
-        guard var valueEnd = line[start..<end].firstIndex(where: endsUnquoted) else { return end }
-        while valueEnd > start, isBlank(line[valueEnd - 1]) { valueEnd -= 1 }
+        // Without that byte the value runs to the line end, trailing blanks included, quoted or not: trimming
+        // them after a quoted value only would make the next edit, of an unquoted one, take them (fuzz finding).
+        guard var valueEnd = line[from..<end].firstIndex(where: endsUnquoted) else { return end }
+        while valueEnd > from, isBlank(line[valueEnd - 1]) { valueEnd -= 1 }
         return valueEnd
     }
 }

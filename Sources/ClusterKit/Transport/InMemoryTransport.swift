@@ -230,7 +230,7 @@ public actor InMemoryTransport: HostTransport {
         return CommandResult()
     }
 
-    /// `{ chown O:G TMP && chmod MODE TMP && if [ -f F ]; then cp -p F F.bak; fi && mv -f TMP F; } || ...`
+    /// `{ chown O:G TMP && chmod MODE TMP && if [ -f F ]; then cp -p F F.bak; fi && mv -f TMP F && rm -f STALE*; } || ...`
     private func commitFile(_ words: [String]) -> CommandResult {
         func after(_ word: String, _ offset: Int = 1) -> String? {
             words.firstIndex(of: word).flatMap { $0 + offset < words.count ? words[$0 + offset] : nil }
@@ -247,6 +247,11 @@ public actor InMemoryTransport: HostTransport {
         if let previous = files[target] { files[target + RemoteFileWriter.backupSuffix] = previous }
         files[target] = file
         files[temporary] = nil
+        // `rm -f PREFIX*` after the mv: stale temporary files of the same target.
+        if let pattern = after("rm", 2)?.replacingOccurrences(of: ";", with: ""), pattern.hasSuffix("*") {
+            let prefix = unquote(String(pattern.dropLast()))
+            for path in files.keys where path.hasPrefix(prefix) { files[path] = nil }
+        }
         return CommandResult()
     }
 }

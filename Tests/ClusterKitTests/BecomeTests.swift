@@ -6,19 +6,21 @@ import Testing
 /// like sudo's -n/-S/-k/-p options do; the real sudo on real hosts is the integration tests' job.
 @Suite struct BecomeTests {
     /// passwordless: `-n` works. password: `-n` fails as sudo does; `-S` reads one line and wants "s3cret".
-    static func transport(_ rule: String) throws -> (LocalShellTransport, String) {
+    /// The stand-in is a shell function defined in front of every command, not a script file: executing a
+    /// file just written races with other tests' forks still holding it open ("Text file busy").
+    static func transport(_ rule: String) throws -> (StandInSudo, String) {
         let dir = NSTemporaryDirectory() + "cct-sudo-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let script = """
-            #!/bin/sh
+        let function = """
+            sudo() {
             rule=\(rule)
             log=\(dir)/calls; echo "$*" >> "$log"
             stdin_pw=no
             while [ $# -gt 0 ]; do
               case $1 in
-                -n) [ "$rule" = requiretty ] && { echo 'sudo: sorry, you must have a tty to run sudo' >&2; exit 1; }
+                -n) [ "$rule" = requiretty ] && { echo 'sudo: sorry, you must have a tty to run sudo' >&2; return 1; }
                     # Like sudo: a user without rights is asked to authenticate first.
-                    [ "$rule" = passwordless ] || { echo 'sudo: a password is required' >&2; exit 1; }; shift ;;
+                    [ "$rule" = passwordless ] || { echo 'sudo: a password is required' >&2; return 1; }; shift ;;
                 -k) shift ;;
                 -S) stdin_pw=yes; shift ;;
                 -p) shift 2 ;;
@@ -28,14 +30,25 @@ import Testing
             done
             if [ $stdin_pw = yes ]; then
               IFS= read -r pw
-              [ "$pw" = s3cret ] || { echo 'Sorry, try again.' >&2; echo 'sudo: 1 incorrect password attempt' >&2; exit 1; }
+              [ "$pw" = s3cret ] || { echo 'Sorry, try again.' >&2; echo 'sudo: 1 incorrect password attempt' >&2; return 1; }
             fi
-            if [ "$rule" = norights ]; then echo 'deploy is not in the sudoers file.' >&2; exit 1; fi
-            exec "$@"
+            if [ "$rule" = norights ]; then echo 'deploy is not in the sudoers file.' >&2; return 1; fi
+            "$@"
+            }
+
             """
-        try script.write(toFile: dir + "/sudo", atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir + "/sudo")
-        return (LocalShellTransport(environment: ["PATH": dir + ":/usr/bin:/bin"]), dir)
+        return (StandInSudo(function: function), dir)
+    }
+
+    struct StandInSudo: HostTransport {
+        let function: String
+        func run(_ command: String, stdin: [UInt8]) async throws -> CommandResult {
+            try await LocalShellTransport().run(function + command, stdin: stdin)
+        }
+        func upload(_ data: [UInt8], to path: String, mode: Int32) async throws {
+            try await LocalShellTransport().upload(data, to: path, mode: mode)
+        }
+        func close() async {}
     }
 
     @Test func passwordlessSudoRunsCommandsWithTheirStdin() async throws {

@@ -61,8 +61,12 @@ struct PlanningOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Only these hosts: comma-separated names or globs, e.g. mc1,web*.", valueName: "hosts"))
     var limit: String?
 
-    @Option(help: ArgumentHelp("How many hosts to work on at once.", valueName: "n"))
-    var parallel: Int = 10
+    /// Every host of most clusters at once: a host's time is mostly waiting on it (its package manager,
+    /// the firewall's settle time), and each costs here only one SSH connection, one thread and little CPU.
+    static let defaultParallel = 256
+
+    @Option(help: ArgumentHelp("How many hosts to work on at once (each is one SSH connection and one thread).", valueName: "n"))
+    var parallel: Int = PlanningOptions.defaultParallel
 
     func validate() throws {
         guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1") }

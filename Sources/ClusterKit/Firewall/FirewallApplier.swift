@@ -4,7 +4,7 @@ public typealias Reconnector = @Sendable () async throws -> HostTransport
 
 /// How long the applier waits for the change the host runs detached (`FirewallScripts`).
 public struct FirewallTiming: Sendable {
-    /// Before the first new connection: the change runs `FirewallScripts.changeDelaySeconds` after arming.
+    /// Before the first new connection: the change runs `FirewallScripts.changeDelay` after arming.
     public var settle: Duration
     /// Before another new connection when the change had not run yet.
     public var retry: Duration
@@ -14,7 +14,9 @@ public struct FirewallTiming: Sendable {
         self.retry = retry
     }
 
-    public static let standard = FirewallTiming(settle: .seconds(FirewallScripts.changeDelaySeconds + 1), retry: .seconds(1))
+    /// A connection made before the change ran proves nothing and costs a handshake: the first one waits for
+    /// the change plus a margin for a busy host; a host whose `sleep` took the 1 s fallback is caught by a retry.
+    public static let standard = FirewallTiming(settle: .milliseconds(600), retry: .milliseconds(500))
     /// For in-memory hosts, which run the change at once.
     public static let immediate = FirewallTiming(settle: .zero, retry: .zero)
 }

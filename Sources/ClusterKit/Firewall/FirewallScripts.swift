@@ -26,8 +26,12 @@ public enum FirewallScripts {
 
     public static let armedMarker = "clusterctl-firewall-armed"
     public static let statusMarker = "clusterctl-firewall-status"
-    /// Seconds between the apply script's return and the change.
-    public static let changeDelaySeconds = 1
+    /// Seconds between the apply script's return and the change: long enough for the script's answer to
+    /// leave the host (the change may drop the packets of the connection that armed it), short because every
+    /// host's firewall step waits for it. `sleep` of GNU coreutils (EL5's 5.97 too) and busybox take
+    /// fractions; one that does not sleeps a whole second (`changeDelayFallbackSeconds`).
+    public static let changeDelay = "0.3"
+    public static let changeDelayFallbackSeconds = 1
 
     /// Exit statuses of `applyScript` (nothing was changed) and of `checkScript`.
     public enum Exit: Int32 {
@@ -57,14 +61,14 @@ public enum FirewallScripts {
     private static func q(_ path: String) -> String { ShellQuote.quote(path) }
 
     /// Run with `restoreInput` on stdin. Prints `armedMarker PID` and returns; the change runs
-    /// `changeDelaySeconds` later. Exits with an `Exit` code, having changed nothing, when it cannot arm.
+    /// `changeDelay` later. Exits with an `Exit` code, having changed nothing, when it cannot arm.
     public static func applyScript(rollbackSeconds: Int) -> String {
         let marker = q(markerPath)
         let rollback = "sleep \(rollbackSeconds); mv -f \(marker) \(marker).fired 2>/dev/null || exit 0; "
             + "iptables-restore < \(q(snapshotPath)); echo \"$(date) restored the rules from before an apply\" >> \(q(logPath))"
         // $0 is the rollback's pid: a refused change disarms it at once (nothing changed). No marker = the
         // rollback already ran (the change was too late to be checked): then the change must not run at all.
-        let change = "sleep \(changeDelaySeconds); [ -f \(marker) ] || exit 0; "
+        let change = "sleep \(changeDelay) 2>/dev/null || sleep \(changeDelayFallbackSeconds); [ -f \(marker) ] || exit 0; "
             + "if iptables-restore --noflush < \(q(nextPath)) 2> \(q(errorPath)); then s=0; else s=1; rm -f \(marker); kill \"$0\"; fi; "
             + "iptables-save -t filter > \(q(afterPath)); echo $s > \(q(statusPath)).new; mv -f \(q(statusPath)).new \(q(statusPath))"
         return """

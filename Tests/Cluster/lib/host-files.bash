@@ -30,6 +30,14 @@ cct_prepare_host_files() {
   mkdir -p "$d/home.up/deploy"
   chown "$CCT_DEPLOY_UID:$CCT_DEPLOY_UID" "$d/home.up/deploy"
 
+  # root's shell start-up files as CentOS 5 ships them, not the machine's: bash reads ~/.bashrc for every
+  # command sshd runs, and this machine's (pyenv, cargo) costs ~0.1 s of CPU and ~100 processes each time,
+  # which would swamp what the tools under test do (scripts/bench measures per-command costs).
+  printf '# .bashrc\n\n# Source global definitions\nif [ -f /etc/bashrc ]; then\n\t. /etc/bashrc\nfi\n' \
+    >"$d/root.up/.bashrc"
+  printf '# .bash_profile\n\nif [ -f ~/.bashrc ]; then\n\t. ~/.bashrc\nfi\n\nPATH=$PATH:$HOME/bin\nexport PATH\n' \
+    >"$d/root.up/.bash_profile"
+
   # sshd: its own ed25519 host key, the cluster client key for root and deploy, nothing from the machine.
   ssh-keygen -q -t ed25519 -N '' -C "root@$name" -f "$etc/ssh/ssh_host_ed25519_key"
   local k

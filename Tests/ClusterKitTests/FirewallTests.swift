@@ -142,7 +142,7 @@ import Testing
         let script = FirewallScripts.applyScript(rollbackSeconds: 8)
         let order = ["cat > /var/lib/clusterctl/firewall-next.rules",
                      "iptables-save -t filter > /var/lib/clusterctl/firewall-previous.rules", "nohup sh -c 'sleep 8;",
-                     "> /var/lib/clusterctl/firewall-rollback.armed.new", "nohup sh -c 'sleep 1; [ -f /var/lib/clusterctl/firewall-rollback.armed ] || exit 0; if iptables-restore --noflush",
+                     "> /var/lib/clusterctl/firewall-rollback.armed.new", "nohup sh -c 'sleep 0.3 2>/dev/null || sleep 1; [ -f /var/lib/clusterctl/firewall-rollback.armed ] || exit 0; if iptables-restore --noflush",
                      "echo \"clusterctl-firewall-armed $rollback\""]
         let positions = try order.map { try #require(script.range(of: $0)?.lowerBound, "missing: \($0)") }
         #expect(positions == positions.sorted())

@@ -112,6 +112,9 @@ import Testing
             #expect(check(report, host: "web2", "session.shared").first?.detail.contains("written on web1") == true)
             #expect(check(report, host: "web1", "session.shared").first?.detail.contains("written on web2") == true)
             #expect(report.checks.filter { $0.check == "http.session-shared" && $0.passed }.count == 2)
+            let same = report.checks.filter { $0.check == "session.same-servers" }
+            #expect(same.count == 1 && same[0].passed, "\(report.text)")
+            #expect(same.first?.detail.contains("session.save_path=tcp://127.0.0.1:\(stack.memcachedPort)") == true)
             // Nothing left behind: no test page, and the sessions are gone from memcached.
             #expect(try FileManager.default.contentsOfDirectory(atPath: stack.dir + "/www").isEmpty)
             let probe = RemoteProbes.memcachedProbe(targets: [("127.0.0.1", stack.memcachedPort)], command: "stats")
@@ -207,5 +210,28 @@ import Testing
                 #expect(results.first?.lines.contains { $0.hasPrefix("VERSION 1.") } == true, "hidden \(hidden): \(r.stdoutText)")
             }
         }
+    }
+}
+
+/// The ring of session reads stands for every pair only when all web hosts place sessions alike.
+struct SameServersCheckTests {
+    func written(_ host: String, _ savePath: String) -> SessionSharingCheck.WriteResult {
+        .init(host: host, output: "WROTE\nCONF session.save_handler=memcache\nCONF session.save_path=\(savePath)\n")
+    }
+
+    @Test func oneConfigurationPassesOnce() {
+        let checks = SessionSharingCheck.sameServersCheck((1...4).map { written("web\($0)", "tcp://a:1, tcp://b:1") })
+        #expect(checks.count == 1)
+        #expect(checks[0].passed && checks[0].detail.hasPrefix("all 4 web hosts have the same session configuration"))
+    }
+
+    @Test func aHostWithAnotherServerListFailsByName() {
+        var results = (1...4).map { written("web\($0)", "tcp://a:1, tcp://b:1") }
+        results[2] = written("web3", "tcp://b:1, tcp://a:1")
+        results.append(.init(host: "web5", output: "FAIL session_start\n"))   // no CONF: judged by session.write
+        let checks = SessionSharingCheck.sameServersCheck(results)
+        #expect(checks.count == 1)
+        #expect(checks[0].host == "web3" && !checks[0].passed)
+        #expect(checks[0].detail.contains("session.save_path=tcp://b:1, tcp://a:1; 3 of 4 have"), "\(checks[0].detail)")
     }
 }

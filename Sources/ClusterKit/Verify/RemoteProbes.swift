@@ -53,11 +53,22 @@ enum RemoteProbes {
         return "php -c \(ShellQuote.quote(phpIni)) -r \(ShellQuote.quote(php)) -- \(ShellQuote.quote(extensionName))\n"
     }
 
-    /// Writes `value` into the session `id` through the host's configured session handler.
+    /// What decides which memcached a session lands on: the handler, the server list and the extensions'
+    /// hashing settings. `sessionWrite` prints them (`CONF key value`) for `SessionSharingCheck`.
+    static let sessionPlacementSettings = [
+        "session.save_handler", "session.save_path", "memcache.hash_strategy", "memcache.hash_function",
+        "memcache.session_redundancy", "memcached.sess_prefix", "memcached.sess_consistent_hash",
+        "memcached.sess_number_of_replicas", "memcached.sess_binary_protocol",
+    ]
+
+    /// Writes `value` into the session `id` through the host's configured session handler, then prints the
+    /// `sessionPlacementSettings` (ini_get; empty when the extension does not define one).
     static func sessionWrite(phpIni: String, id: String, value: String) -> String {
+        let keys = sessionPlacementSettings.map { "\"\($0)\"" }.joined(separator: ",")
         let php = """
             session_id($argv[1]); if(!@session_start()){echo "FAIL session_start\\n"; exit(1);} \
-            $_SESSION["clusterctl_verify"]=$argv[2]; session_write_close(); echo "WROTE\\n";
+            $_SESSION["clusterctl_verify"]=$argv[2]; session_write_close(); echo "WROTE\\n"; \
+            foreach(array(\(keys)) as $k){ $v=ini_get($k); echo "CONF ".$k."=".($v===false?"":$v)."\\n"; }
             """
         return "php -c \(ShellQuote.quote(phpIni)) -r \(ShellQuote.quote(php)) -- \(ShellQuote.quote(id)) \(ShellQuote.quote(value)) 2>&1\n"
     }

@@ -1,6 +1,8 @@
 /// Proves the web hosts share PHP sessions: a session written on each web host is read back, with its value,
-/// on every other web host — once through the host's PHP CLI and php.ini, once over HTTP through a test page.
-/// The sessions and pages it creates are removed afterwards, whatever the outcome.
+/// on the next web host of a ring — once through the host's PHP CLI and php.ini, once over HTTP through a test
+/// page — and every web host places sessions the same way (one session configuration, `sameServersCheck`), so
+/// any host reads what any other wrote. The sessions and pages it creates are removed afterwards, whatever the
+/// outcome.
 struct SessionSharingCheck: Sendable {
     let verifier: Verifier
     let sessions: HostConnections
@@ -21,35 +23,49 @@ struct SessionSharingCheck: Sendable {
         "clusterctlverify\(kind)\(verifier.token)\(host.name.replacingOccurrences(of: "-", with: ""))"
     }
 
-    /// The readers of a session written on `writer`: every other web host (itself when it is the only one).
-    private func readers(of writer: Host, among webs: [Host]) -> [Host] {
-        webs.count == 1 ? webs : webs.filter { $0.name != writer.name }
+    /// The writer whose session `webs[index]` reads: its predecessor in a ring (itself when it is the only one).
+    /// A ring, not every pair: with one server list on every host (`sameServersCheck`) the memcached a session
+    /// lands on depends only on its id, so one neighbour per host proves the sharing and verify stays linear
+    /// in hosts (every pair made 101 hosts read 10,100 sessions).
+    private func writer(of index: Int, in webs: [Host]) -> Host {
+        webs[(index + webs.count - 1) % webs.count]
     }
 
     private func cliSharing(_ webs: [Host]) async -> [VerifyCheck] {
         let phpInis = Dictionary(uniqueKeysWithValues: webs.map { ($0.name, phpIni($0)) })
         let token = verifier.token
         let ids = Dictionary(uniqueKeysWithValues: webs.map { ($0.name, sessionID("cli", $0)) })
-        var checks = await sessions.forEach(webs) { host, transport in
-            let out = try await transport.run("/bin/sh -s", stdin: Array(RemoteProbes.sessionWrite(
-                phpIni: phpInis[host.name]!, id: ids[host.name]!, value: "\(token)-\(host.name)").utf8)).stdoutText
-            return out.contains("WROTE") ? [] : [VerifyCheck(
-                host: host.name, check: "session.write", passed: false,
-                detail: "cannot write a session through PHP: \(out.trimmingSpaces.isEmpty ? "no output" : out.trimmingSpaces)")]
-        }
-        checks += await sessions.forEach(webs) { reader, transport in
-            let writers = webs.filter { readers(of: $0, among: webs).contains { $0.name == reader.name } }
-            let script = RemoteProbes.sessionRead(phpIni: phpInis[reader.name]!, ids: writers.map { ids[$0.name]! })
-            let out = try await transport.run("/bin/sh -s", stdin: Array(script.utf8)).stdoutText
-            return writers.map { writer in
-                let expected = "\(token)-\(writer.name)"
-                let got = ProbeOutput.field("READ \(ids[writer.name]!)", in: out) ?? ""
-                return VerifyCheck(
-                    host: reader.name, check: "session.shared", passed: got == expected,
-                    detail: got == expected ? "reads the session written on \(writer.name) through PHP (value \(got))"
-                        : "cannot read the session written on \(writer.name) through PHP: "
-                            + (got.isEmpty ? "session is empty" : "value \(got), expected \(expected)"))
+        let written = await BoundedParallel.map(webs, limit: HostConnections.parallelism) { host -> WriteResult in
+            guard let transport = sessions.transports[host.name] else { return WriteResult(host: host.name, output: "") }
+            do {
+                let out = try await transport.run("/bin/sh -s", stdin: Array(RemoteProbes.sessionWrite(
+                    phpIni: phpInis[host.name]!, id: ids[host.name]!, value: "\(token)-\(host.name)").utf8)).stdoutText
+                return WriteResult(host: host.name, output: out)
+            } catch {
+                return WriteResult(host: host.name, output: "", error: "command failed: \(error)")
             }
+        }
+        var checks = written.compactMap { result -> VerifyCheck? in
+            if let error = result.error { return VerifyCheck(host: result.host, check: "exec", passed: false, detail: error) }
+            let out = result.output.trimmingSpaces
+            return result.output.contains("WROTE") ? nil : VerifyCheck(
+                host: result.host, check: "session.write", passed: false,
+                detail: "cannot write a session through PHP: \(out.isEmpty ? "no output" : out)")
+        }
+        checks += Self.sameServersCheck(written)
+        let writers = Dictionary(uniqueKeysWithValues: webs.indices.map { (webs[$0].name, writer(of: $0, in: webs)) })
+        checks += await sessions.forEach(webs) { reader, transport in
+            let writer = writers[reader.name]!
+            let id = ids[writer.name]!
+            let out = try await transport.run("/bin/sh -s", stdin: Array(RemoteProbes.sessionRead(
+                phpIni: phpInis[reader.name]!, ids: [id]).utf8)).stdoutText
+            let expected = "\(token)-\(writer.name)"
+            let got = ProbeOutput.field("READ \(id)", in: out) ?? ""
+            return [VerifyCheck(
+                host: reader.name, check: "session.shared", passed: got == expected,
+                detail: got == expected ? "reads the session written on \(writer.name) through PHP (value \(got))"
+                    : "cannot read the session written on \(writer.name) through PHP: "
+                        + (got.isEmpty ? "session is empty" : "value \(got), expected \(expected)"))]
         }
         _ = await sessions.forEach(webs) { host, transport in
             _ = try await transport.run("/bin/sh -s", stdin: Array(RemoteProbes.sessionDestroy(
@@ -57,6 +73,36 @@ struct SessionSharingCheck: Sendable {
             return []
         }
         return checks
+    }
+
+    struct WriteResult: Sendable {
+        var host: String
+        var output: String
+        var error: String?
+    }
+
+    /// One check: every web host that wrote its session reports the same session configuration (handler,
+    /// server list, the extension's hashing): what lets the ring stand for every pair. Differing hosts fail,
+    /// each named with what it has against what most hosts have.
+    static func sameServersCheck(_ written: [WriteResult]) -> [VerifyCheck] {
+        let configs = written.compactMap { result -> (host: String, config: String)? in
+            let lines = result.output.split(separator: "\n").filter { $0.hasPrefix("CONF ") }.map { String($0.dropFirst(5)) }
+            return lines.isEmpty ? nil : (result.host, lines.joined(separator: "; "))
+        }
+        guard let first = configs.first else { return [] }
+        let counts = Dictionary(configs.map { ($0.config, 1) }, uniquingKeysWith: +)
+        // The most common configuration; ties go to the first host's (a stable answer).
+        let common = counts.max { $0.value < $1.value || ($0.value == $1.value && $1.key == first.config) }!.key
+        let differing = configs.filter { $0.config != common }
+        guard !differing.isEmpty else {
+            return [VerifyCheck(host: first.host, check: "session.same-servers", passed: true,
+                                detail: "all \(configs.count) web hosts have the same session configuration (\(common))")]
+        }
+        return differing.map {
+            VerifyCheck(host: $0.host, check: "session.same-servers", passed: false,
+                        detail: "session configuration differs from the other web hosts': \($0.config); "
+                            + "\(counts[common]!) of \(configs.count) have \(common)")
+        }
     }
 
     private func url(_ host: Host, _ query: String) -> String {

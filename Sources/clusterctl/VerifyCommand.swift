@@ -12,8 +12,9 @@ struct VerifyCommand: AsyncParsableCommand {
             Every check runs on a cluster host over SSH (your machine need not reach the private network): \
             memcached answers stats on its private address; every web host reaches every memcache host and no \
             other inventory host does; PHP loads the session handler's extension with the expected \
-            session.save_handler/save_path; a session written on each web host is read on every other one, \
-            through PHP and over HTTP. Test sessions and pages are removed afterwards. Exit status 0 only if \
+            session.save_handler/save_path; every web host places sessions alike (handler, server list, \
+            hashing), and a session written on each web host is read on the next one (a ring, so the time \
+            grows with the hosts, not their pairs), through PHP and over HTTP. Test sessions and pages are removed afterwards. Exit status 0 only if \
             every check passes. --json prints one document at the end (unchanged since it was introduced); \
             --json-events prints newline-delimited events as apply --json does (docs/events-json.md).
             """

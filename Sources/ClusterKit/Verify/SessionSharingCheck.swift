@@ -3,6 +3,13 @@
 /// page — and every web host places sessions the same way (one session configuration, `sameServersCheck`), so
 /// any host reads what any other wrote. The sessions and pages it creates are removed afterwards, whatever the
 /// outcome.
+///
+/// Two rounds of one command per web host, all hosts at once: (1) put the test page, write the CLI session
+/// (reporting the session configuration) and set the HTTP session through the host's own page; (2) read the
+/// predecessor's CLI session, get its HTTP session through the host's own page, destroy both, remove the page.
+/// A ring, not every pair: the memcached a session lands on depends only on its id and the configuration, so
+/// one neighbour per host proves the sharing and verify stays linear in hosts (every pair made 101 hosts read
+/// 10,100 sessions).
 struct SessionSharingCheck: Sendable {
     let verifier: Verifier
     let sessions: HostConnections
@@ -11,11 +18,39 @@ struct SessionSharingCheck: Sendable {
 
     private func phpIni(_ host: Host) -> String { phpInis[host.name] ?? OSFamilies.el5.servingPHPIni }
     private var pageName: String { "clusterctl-verify-\(verifier.token).php" }
+    private var pagePath: String { "\(verifier.paths.documentRoot)/\(pageName)" }
+    /// Separates the CLI part of a round's output from the HTTP part.
+    private static let httpSection = "clusterctl-verify-http"
 
     func run() async -> [VerifyCheck] {
         let webs = verifier.inventory.webHosts.filter { sessions.transports[$0.name] != nil }
         guard !webs.isEmpty else { return [] }
-        return await cliSharing(webs) + httpSharing(webs)
+        // Each host reads what its predecessor wrote (itself when it is the only one).
+        let writers = Dictionary(uniqueKeysWithValues: webs.indices.map {
+            (webs[$0].name, webs[($0 + webs.count - 1) % webs.count])
+        })
+        let firsts = await BoundedParallel.map(webs, limit: HostConnections.parallelism) { await write($0) }
+        var checks = firsts.flatMap(\.checks)
+        let placement = Self.sameServersCheck(firsts.map(\.written))
+        checks += placement
+        let set = Dictionary(uniqueKeysWithValues: firsts.map { ($0.written.host, $0.httpSet) })
+        let seconds = await BoundedParallel.map(webs, limit: HostConnections.parallelism) { reader in
+            await read(reader, writer: writers[reader.name]!, writerSetHTTP: set[writer: writers[reader.name]!])
+        }
+        checks += seconds.flatMap(\.checks)
+        // A reader that could not finish leaves its predecessor's sessions and its own page; hosts placing
+        // sessions differently may not have reached each other's: each such writer cleans up after itself.
+        let unfinished = Set(seconds.filter { !$0.finished }.map(\.host))
+        let orphaned = Set(unfinished.compactMap { writers[$0]?.name })
+        let cleanAll = placement.contains { !$0.passed }
+        let cleanup = webs.filter { cleanAll || unfinished.contains($0.name) || orphaned.contains($0.name) }
+        _ = await sessions.forEach(cleanup) { host, transport in
+            let script = RemoteProbes.sessionDestroy(phpIni: phpIni(host), ids: [sessionID("cli", host), sessionID("http", host)])
+                + "rm -f \(ShellQuote.quote(pagePath))\n"
+            _ = try await transport.run("/bin/sh -s", stdin: Array(script.utf8))
+            return []
+        }
+        return checks
     }
 
     private func sessionID(_ kind: String, _ host: Host) -> String {
@@ -23,62 +58,129 @@ struct SessionSharingCheck: Sendable {
         "clusterctlverify\(kind)\(verifier.token)\(host.name.replacingOccurrences(of: "-", with: ""))"
     }
 
-    /// The writer whose session `webs[index]` reads: its predecessor in a ring (itself when it is the only one).
-    /// A ring, not every pair: with one server list on every host (`sameServersCheck`) the memcached a session
-    /// lands on depends only on its id, so one neighbour per host proves the sharing and verify stays linear
-    /// in hosts (every pair made 101 hosts read 10,100 sessions).
-    private func writer(of index: Int, in webs: [Host]) -> Host {
-        webs[(index + webs.count - 1) % webs.count]
+    private func value(_ writer: Host) -> String { "\(verifier.token)-\(writer.name)" }
+
+    private func url(_ host: Host, _ query: String) -> String {
+        let ip = host.privateAddress.contains(":") ? "[\(host.privateAddress)]" : host.privateAddress
+        let port = verifier.paths.webPort == 80 ? "" : ":\(verifier.paths.webPort)"
+        return "http://\(ip)\(port)/\(pageName)\(query)"
     }
 
-    private func cliSharing(_ webs: [Host]) async -> [VerifyCheck] {
-        let phpInis = Dictionary(uniqueKeysWithValues: webs.map { ($0.name, phpIni($0)) })
-        let token = verifier.token
-        let ids = Dictionary(uniqueKeysWithValues: webs.map { ($0.name, sessionID("cli", $0)) })
-        let written = await BoundedParallel.map(webs, limit: HostConnections.parallelism) { host -> WriteResult in
-            guard let transport = sessions.transports[host.name] else { return WriteResult(host: host.name, output: "") }
-            do {
-                let out = try await transport.run("/bin/sh -s", stdin: Array(RemoteProbes.sessionWrite(
-                    phpIni: phpInis[host.name]!, id: ids[host.name]!, value: "\(token)-\(host.name)").utf8)).stdoutText
-                return WriteResult(host: host.name, output: out)
-            } catch {
-                return WriteResult(host: host.name, output: "", error: "command failed: \(error)")
-            }
-        }
-        var checks = written.compactMap { result -> VerifyCheck? in
-            if let error = result.error { return VerifyCheck(host: result.host, check: "exec", passed: false, detail: error) }
-            let out = result.output.trimmingSpaces
-            return result.output.contains("WROTE") ? nil : VerifyCheck(
-                host: result.host, check: "session.write", passed: false,
-                detail: "cannot write a session through PHP: \(out.isEmpty ? "no output" : out)")
-        }
-        checks += Self.sameServersCheck(written)
-        let writers = Dictionary(uniqueKeysWithValues: webs.indices.map { (webs[$0].name, writer(of: $0, in: webs)) })
-        checks += await sessions.forEach(webs) { reader, transport in
-            let writer = writers[reader.name]!
-            let id = ids[writer.name]!
-            let out = try await transport.run("/bin/sh -s", stdin: Array(RemoteProbes.sessionRead(
-                phpIni: phpInis[reader.name]!, ids: [id]).utf8)).stdoutText
-            let expected = "\(token)-\(writer.name)"
-            let got = ProbeOutput.field("READ \(id)", in: out) ?? ""
-            return [VerifyCheck(
-                host: reader.name, check: "session.shared", passed: got == expected,
-                detail: got == expected ? "reads the session written on \(writer.name) through PHP (value \(got))"
-                    : "cannot read the session written on \(writer.name) through PHP: "
-                        + (got.isEmpty ? "session is empty" : "value \(got), expected \(expected)"))]
-        }
-        _ = await sessions.forEach(webs) { host, transport in
-            _ = try await transport.run("/bin/sh -s", stdin: Array(RemoteProbes.sessionDestroy(
-                phpIni: phpInis[host.name]!, ids: [ids[host.name]!]).utf8))
-            return []
-        }
-        return checks
+    private func split(_ output: String) -> (cli: String, http: String) {
+        guard let range = output.range(of: Self.httpSection + "\n") else { return (output, "") }
+        return (String(output[..<range.lowerBound]), String(output[range.upperBound...]))
+    }
+
+    /// The test page's answer: `BODY …` or why there is none.
+    private func httpAnswer(_ output: String) -> Result<String, HTTPProbeError> {
+        if let body = ProbeOutput.field("BODY", in: output) { return .success(body) }
+        return .failure(HTTPProbeError(message: ProbeOutput.field("FAIL", in: output) ?? output.trimmingSpaces))
+    }
+
+    struct HTTPProbeError: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message.isEmpty ? "no answer" : message }
     }
 
     struct WriteResult: Sendable {
         var host: String
         var output: String
         var error: String?
+    }
+
+    private struct FirstRound: Sendable {
+        var written: WriteResult
+        /// Whether the HTTP session was set through the host's page (its reader then gets it).
+        var httpSet: Bool
+        var checks: [VerifyCheck]
+    }
+
+    /// Round 1 on `host`: the page, the CLI session, the HTTP session.
+    private func write(_ host: Host) async -> FirstRound {
+        let transport = sessions.transports[host.name]!
+        var checks: [VerifyCheck] = []
+        func pageFails(_ why: String) -> VerifyCheck {
+            VerifyCheck(host: host.name, check: "http.session-shared", passed: false,
+                        detail: "HTTP test page on port \(verifier.paths.webPort) does not answer: \(why)")
+        }
+        var script = RemoteProbes.sessionWrite(phpIni: phpIni(host), id: sessionID("cli", host), value: value(host))
+        var pagePut = true
+        do {
+            try await transport.upload(Array(RemoteProbes.sessionTestPage.utf8), to: pagePath, mode: 0o644)
+            script += "echo \(Self.httpSection)\n"
+                + RemoteProbes.httpGet(url: url(host, "?set=\(value(host))"), sessionID: sessionID("http", host))
+        } catch {
+            pagePut = false
+            checks.append(pageFails("cannot put it in place: \(error)"))
+        }
+        let output: String
+        do {
+            output = try await transport.run("/bin/sh -s", stdin: Array(script.utf8)).stdoutText
+        } catch {
+            checks.append(VerifyCheck(host: host.name, check: "exec", passed: false, detail: "command failed: \(error)"))
+            return FirstRound(written: WriteResult(host: host.name, output: "", error: "\(error)"), httpSet: false, checks: checks)
+        }
+        let (cli, http) = split(output)
+        if !cli.contains("WROTE") {
+            let out = cli.trimmingSpaces
+            checks.append(VerifyCheck(host: host.name, check: "session.write", passed: false,
+                                      detail: "cannot write a session through PHP: \(out.isEmpty ? "no output" : out)"))
+        }
+        var httpSet = false
+        if pagePut {
+            switch httpAnswer(http) {
+            case .success: httpSet = true
+            case .failure(let error): checks.append(pageFails("\(error)"))
+            }
+        }
+        return FirstRound(written: WriteResult(host: host.name, output: cli), httpSet: httpSet, checks: checks)
+    }
+
+    private struct SecondRound: Sendable {
+        var host: String
+        var finished: Bool
+        var checks: [VerifyCheck]
+    }
+
+    /// Round 2 on `reader`: the predecessor's sessions through PHP and through the page, then clean up.
+    private func read(_ reader: Host, writer: Host, writerSetHTTP: Bool) async -> SecondRound {
+        let transport = sessions.transports[reader.name]!
+        let cliID = sessionID("cli", writer), httpID = sessionID("http", writer)
+        var script = RemoteProbes.sessionRead(phpIni: phpIni(reader), ids: [cliID])
+        if writerSetHTTP {
+            script += "echo \(Self.httpSection)\n" + RemoteProbes.httpGet(url: url(reader, ""), sessionID: httpID)
+        }
+        script += RemoteProbes.sessionDestroy(phpIni: phpIni(reader), ids: [cliID, httpID])
+            + "rm -f \(ShellQuote.quote(pagePath))\n"
+        let output: String
+        do {
+            output = try await transport.run("/bin/sh -s", stdin: Array(script.utf8)).stdoutText
+        } catch {
+            return SecondRound(host: reader.name, finished: false, checks: [
+                VerifyCheck(host: reader.name, check: "exec", passed: false, detail: "command failed: \(error)")])
+        }
+        let (cli, http) = split(output)
+        let expected = value(writer)
+        let got = ProbeOutput.field("READ \(cliID)", in: cli) ?? ""
+        var checks = [VerifyCheck(
+            host: reader.name, check: "session.shared", passed: got == expected,
+            detail: got == expected ? "reads the session written on \(writer.name) through PHP (value \(got))"
+                : "cannot read the session written on \(writer.name) through PHP: "
+                    + (got.isEmpty ? "session is empty" : "value \(got), expected \(expected)"))]
+        if writerSetHTTP {
+            switch httpAnswer(http) {
+            case .success(let body):
+                let ok = body == "VALUE \(expected)"
+                checks.append(VerifyCheck(
+                    host: reader.name, check: "http.session-shared", passed: ok,
+                    detail: ok ? "over HTTP reads the session set on \(writer.name) (value \(expected))"
+                        : "over HTTP does not see the session set on \(writer.name): got \"\(body)\""))
+            case .failure(let error):
+                checks.append(VerifyCheck(host: reader.name, check: "http.session-shared", passed: false,
+                                          detail: "HTTP test page on port \(verifier.paths.webPort) does not answer: \(error)"))
+            }
+        }
+        return SecondRound(host: reader.name, finished: true, checks: checks)
     }
 
     /// One check: every web host that wrote its session reports the same session configuration (handler,
@@ -104,64 +206,8 @@ struct SessionSharingCheck: Sendable {
                             + "\(counts[common]!) of \(configs.count) have \(common)")
         }
     }
+}
 
-    private func url(_ host: Host, _ query: String) -> String {
-        let ip = host.privateAddress.contains(":") ? "[\(host.privateAddress)]" : host.privateAddress
-        let port = verifier.paths.webPort == 80 ? "" : ":\(verifier.paths.webPort)"
-        return "http://\(ip)\(port)/\(pageName)\(query)"
-    }
-
-    private func httpGet(_ transport: any HostTransport, _ url: String, _ id: String) async throws -> String {
-        let out = try await transport.run("/bin/sh -s", stdin: Array(RemoteProbes.httpGet(url: url, sessionID: id).utf8)).stdoutText
-        if let body = ProbeOutput.field("BODY", in: out) { return body }
-        throw HTTPProbeError(message: ProbeOutput.field("FAIL", in: out) ?? out.trimmingSpaces)
-    }
-
-    struct HTTPProbeError: Error, CustomStringConvertible {
-        var message: String
-        var description: String { message.isEmpty ? "no answer" : message }
-    }
-
-    /// Sets a value through `writer`'s test page and reads it through `reader`'s, then destroys the session.
-    private func httpPair(writer: Host, reader: Host) async -> VerifyCheck? {
-        guard let wt = sessions.transports[writer.name], let rt = sessions.transports[reader.name] else { return nil }
-        let id = sessionID("http", writer)
-        let value = "\(verifier.token)-\(writer.name)"
-        let check: VerifyCheck
-        do {
-            _ = try await httpGet(wt, url(writer, "?set=\(value)"), id)
-            let body = try await httpGet(rt, url(reader, ""), id)
-            let ok = body == "VALUE \(value)"
-            check = VerifyCheck(
-                host: reader.name, check: "http.session-shared", passed: ok,
-                detail: ok ? "over HTTP reads the session set on \(writer.name) (value \(value))"
-                    : "over HTTP does not see the session set on \(writer.name): got \"\(body)\"")
-        } catch {
-            check = VerifyCheck(host: writer.name, check: "http.session-shared", passed: false,
-                                detail: "HTTP test page on port \(verifier.paths.webPort) does not answer: \(error)")
-        }
-        // Awaited before the pages are removed and the connections closed: verify leaves no session behind.
-        _ = try? await httpGet(wt, url(writer, "?destroy=1"), id)
-        return check
-    }
-
-    /// Sets a value through the test page on each web host and reads it through the next one (a ring).
-    private func httpSharing(_ webs: [Host]) async -> [VerifyCheck] {
-        let page = Array(RemoteProbes.sessionTestPage.utf8)
-        let pagePath = "\(verifier.paths.documentRoot)/\(pageName)"
-        var checks = await sessions.forEach(webs) { host, transport in
-            try await transport.upload(page, to: pagePath, mode: 0o644)
-            return []
-        }
-        // Each pair uses its own session id, so the pairs run in parallel.
-        let pairs = webs.enumerated().map { (writer: $0.element, reader: webs[($0.offset + 1) % webs.count]) }
-        checks += await BoundedParallel.map(pairs, limit: HostConnections.parallelism) { pair in
-            await httpPair(writer: pair.writer, reader: pair.reader)
-        }.compactMap { $0 }
-        _ = await sessions.forEach(webs) { _, transport in
-            _ = try await transport.run("rm -f \(ShellQuote.quote(pagePath))")
-            return []
-        }
-        return checks
-    }
+private extension Dictionary where Key == String, Value == Bool {
+    subscript(writer writer: Host) -> Bool { self[writer.name] ?? false }
 }

@@ -24,6 +24,8 @@ import Testing
                          "✓ web1: reads the session written on web2 through PHP",
                          "✓ web2: over HTTP reads the session set on web1",
                          "✓ web1: over HTTP reads the session set on web2",
+                         "✓ web1: all 2 web hosts have the same session configuration (session.save_handler=memcache; "
+                            + "session.save_path=tcp://\(mc1):11211;",
                          "Verify: all "] {
                 #expect(healthy.stdout.contains(line), "verify output lacks \(line):\n\(healthy.stdout)")
             }
@@ -50,6 +52,15 @@ import Testing
                 "✗ web2: cannot read the session written on web1 through PHP",
             ])
             _ = try await cluster.run("web2", "mv /root/memcache.ini.off /etc/php.d/memcache.ini")
+
+            // A web host hashing session ids differently: its effective save_path is right, but with more than
+            // one memcache host it would look for sessions elsewhere; the ring of reads alone would not notice.
+            _ = try await cluster.run("web2", "echo 'memcache.hash_strategy = consistent' > /etc/php.d/zz-hash.ini")
+            try await expectBroken(cluster, [
+                "✗ web2: session configuration differs from the other web hosts': session.save_handler=memcache; "
+                    + "session.save_path=tcp://\(mc1):11211; memcache.hash_strategy=consistent;",
+            ])
+            _ = try await cluster.run("web2", "rm /etc/php.d/zz-hash.ini")
 
             // php.ini pointing at a wrong port.
             _ = try await cluster.run("web1", "sed -i 's/:11211\"/:11299\"/' /etc/php.ini")

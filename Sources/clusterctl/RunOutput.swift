@@ -45,7 +45,8 @@ final class RunOutput: @unchecked Sendable {
         if let path = options.logFile {
             if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
             guard let handle = FileHandle(forWritingAtPath: path) else {
-                Console.error("\(command): cannot open the log file \(path) for writing; nothing was done")
+                Console.error("\(command): cannot open the log file \(path) for writing; nothing was done. "
+                              + "Next: give --log-file a path in a writable directory")
                 throw ExitCode.failure
             }
             handle.seekToEndOfFile()

@@ -46,12 +46,13 @@ struct VerifyCommand: AsyncParsableCommand {
         do {
             let renderings = try Renderer(templates: try TemplateSet(overridesDirectory: templatesDirectory)).render(inventory)
             guard let session = Verifier.expectedSession(from: renderings) else {
-                Console.error("verify: the inventory has no web host")
+                Console.error("verify: the inventory has no web host, so there is nothing to verify. "
+                              + "Next: give at least one host the role \"web\" (roles: [\"web\"])")
                 throw ExitCode.failure
             }
             expected = session
         } catch let error as TemplateError {
-            Console.error("\(error)")
+            Console.failedBeforeHosts(error, "verify: nothing was checked.")
             throw ExitCode.failure
         }
         let connect: HostConnector = { host in

@@ -129,6 +129,19 @@ cct_write_client_files() {
 
 # PROFILE is the default; MP, WP, OP are the memcache, web and other hosts' profiles (el5, plain, debian12,
 # el9, el7).
+# The kernel's ARP table is one for all network namespaces, capped by gc_thresh3 (1024 by default). Every
+# host keeps entries for the machine, the memcache hosts and, on memcache hosts, every web host: 200 hosts
+# need ~1,300, and past the cap new neighbours are refused ("neighbor table overflow" in dmesg), which looks
+# like connections timing out. Raised (never lowered) machine-wide: a larger table costs nothing until used.
+cct_neighbour_room() {
+  local key want have
+  for key in gc_thresh1:1024 gc_thresh2:8192 gc_thresh3:16384; do
+    want=${key#*:} key=net.ipv4.neigh.default.${key%%:*}
+    have=$(sysctl -n "$key" 2>/dev/null) || continue
+    [ "$have" -ge "$want" ] || sysctl -qw "$key=$want" || note "cannot raise $key to $want (large clusters may see ARP failures)"
+  done
+}
+
 cct_up() {
   local state=$1 m=$2 w=$3 o=$4 profile=$5 mp=$6 wp=$7 op=$8 n a r p base="" el="" summary
   cct_down "$state"        # `up` twice: always a fresh cluster
@@ -158,6 +171,7 @@ cct_up() {
       cct_prepare_host_files "$state" "$n" "$a"
     fi
   done <"$state/hosts.tsv"
+  cct_neighbour_room
   cct_make_network "$state"
   if [ -n "$base" ]; then cct_mirror_start "$state" "$base/mirror"; fi
   cct_launch_hosts "$state"

@@ -55,10 +55,10 @@ import Testing
 
             // A web host hashing session ids differently: its effective save_path is right, but with more than
             // one memcache host it would look for sessions elsewhere; the ring of reads alone would not notice.
-            _ = try await cluster.run("web2", "echo 'memcache.hash_strategy = consistent' > /etc/php.d/zz-hash.ini")
+            _ = try await cluster.run("web2", "echo 'memcache.hash_strategy = standard' > /etc/php.d/zz-hash.ini")
             try await expectBroken(cluster, [
                 "✗ web2: session configuration differs from the other web hosts': session.save_handler=memcache; "
-                    + "session.save_path=tcp://\(mc1):11211; memcache.hash_strategy=consistent;",
+                    + "session.save_path=tcp://\(mc1):11211; memcache.hash_strategy=standard;",
             ])
             _ = try await cluster.run("web2", "rm /etc/php.d/zz-hash.ini")
 

@@ -146,6 +146,7 @@ public struct ClusterApplier: Sendable {
                 + "[ -f \"$f\" ] && rm -f \"$f\" && echo \"removed-temporary $f\"; done"
         }
         var waitStep: String?
+        let waitStart = ContinuousClock.now
         let acquired: HostRunLock.Acquired
         do {
             acquired = try await lock.acquire(host: name, transport: transport,
@@ -158,7 +159,11 @@ public struct ClusterApplier: Sendable {
             if let waitStep { events(.stepFailed(host: name, step: waitStep, message: String(describing: error))) }
             throw error
         }
-        if let waitStep { events(.stepFinished(host: name, step: waitStep, seconds: 0)) }
+        if let waitStep {
+            let waited = ContinuousClock.now - waitStart
+            events(.stepFinished(host: name, step: waitStep, seconds: Double(waited.components.seconds)
+                                    + Double(waited.components.attoseconds) / 1e18))
+        }
         var journal: [RunJournal.Entry] = []
         if let old = acquired.tookOver {
             journal.append(RunJournal.Entry(what: "take over the stale run lock \(old.id) of \(old.who) (its SSH session is gone)", ok: true))

@@ -131,20 +131,32 @@ import Glibc
 
     // MARK: stale and stuck locks, plan
 
+    /// Logged in as `deploy` with sudo (`ssh.become`): the lock records the sshd process of the holder's
+    /// connection, found through sudo; once the holder is SIGKILLed that process is gone and the next apply
+    /// (through sudo too) takes the lock over.
     @Test func aSIGKILLedHoldersLockIsTakenOver() async throws {
         try await TestCluster.withCluster(memcache: 1, web: 1) { cluster in
-            let apply = try Background.clusterctl(["apply", "-i", cluster.inventoryPath, "--yes"])
+            var json = try inventoryJSON(cluster)
+            var ssh = json["ssh"] as! [String: Any]
+            (ssh["user"], ssh["become"]) = ("deploy", "sudo")
+            json["ssh"] = ssh
+            let inventory = try writeInventory(cluster, "inventory-deploy.json", json)
+            let apply = try Background.clusterctl(["apply", "-i", inventory, "--yes"])
             var held = ""
             for _ in 0..<100 where held.isEmpty {
                 try await Task.sleep(for: .milliseconds(100))
                 held = try await cluster.exec("mc1", "readlink /var/lib/clusterctl/run.lock || true").stdout
             }
             #expect(held.contains("clusterctl-run-lock 1;id="), "no lock seen on mc1")
+            let session = try #require(held.split(separator: ";").first { $0.hasPrefix("session=") }?.dropFirst(8)
+                .split(separator: ":").first)
+            let comm = try await cluster.exec("mc1", "cat /proc/\(session)/comm; ps -o user= -p \(session)").stdout
+            #expect(comm.hasPrefix("sshd\n"), "the lock's session \(session) is \(comm)")
             apply.signal(SIGKILL)
             _ = try await apply.wait()
             let stuck = try await cluster.exec("mc1", "readlink /var/lib/clusterctl/run.lock || true").stdout
             print("after SIGKILL: \(stuck)")
-            let takeOver = try await clusterctl(["apply", "-i", cluster.inventoryPath, "--yes", "--lock-timeout", "60s"])
+            let takeOver = try await clusterctl(["apply", "-i", inventory, "--yes", "--lock-timeout", "60s"])
             #expect(takeOver.status == 0, "\(takeOver.stdout)\(takeOver.stderr)")
             if !stuck.isEmpty {   // killed before it could release mc1: the next run took it over
                 let lockID = try #require(stuck.split(separator: ";").first { $0.hasPrefix("id=") }).dropFirst(3)
@@ -191,6 +203,38 @@ import Glibc
 
             let applied = try await clusterctl(["apply", "-i", cluster.inventoryPath, "--yes"])
             #expect(applied.status == 0, "\(applied.stdout)")
+        }
+    }
+
+    // MARK: debian12
+
+    /// Real Debian 12 hosts (systemd, OpenSSH's own sshd, apt and dpkg): while one apply holds the hosts, plan
+    /// shows the lock and a second apply is refused naming it; dpkg's own log shows each package installed once.
+    @Test func onDebianASecondApplyIsRefusedWhileTheFirstHoldsTheHosts() async throws {
+        try await TestCluster.withCluster(memcache: 1, web: 1, profile: .debian12) { cluster in
+            let first = try Background.clusterctl(["apply", "-i", cluster.inventoryPath, "--yes"])
+            var held = ""
+            for _ in 0..<300 where !held.contains("run-lock") {
+                try await Task.sleep(for: .milliseconds(100))
+                held = try await cluster.exec("web1", "readlink /var/lib/clusterctl/run.lock || true").stdout
+            }
+            let session = try #require(held.split(separator: ";").first { $0.hasPrefix("session=") }?.dropFirst(8)
+                .split(separator: ":").first, "no lock seen on web1")
+            #expect(try await cluster.exec("web1", "cat /proc/\(session)/comm").stdout == "sshd\n")
+            let plan = try await clusterctl(["plan", "-i", cluster.inventoryPath])
+            #expect(plan.stdout.contains("(locked by "), "\(plan.stdout)")
+            let second = try await clusterctl(["apply", "-i", cluster.inventoryPath, "--yes"])
+            print("second apply: exit \(second.status)\n\(second.stdout)")
+            #expect(second.status == 1)
+            #expect(second.stdout.contains("web1  failed: locked by root@"), "\(second.stdout)")
+            let out = try await first.wait()
+            #expect(out.status == 0, "\(out.stdout)\(out.stderr)")
+            for host in ["mc1", "web1"] {
+                let installs = try await cluster.run(host, "grep ' install ' /var/log/dpkg.log | awk '{print $4}' | sort | uniq -d")
+                #expect(installs == "", "\(host): installed twice: \(installs)")
+                #expect(try await cluster.run(host, "ls -A /var/lib/clusterctl | grep run.lock || true") == "")
+                #expect(!(try await journal(cluster, host)).isEmpty)
+            }
         }
     }
 

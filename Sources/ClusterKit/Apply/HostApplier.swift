@@ -67,9 +67,7 @@ public struct HostApplier: Sendable {
                     notRun = Self.stepNames(Array(ordered[index...]))
                     break
                 }
-                // One yum transaction per phase: EPEL must be installed before yum can see memcached.
-                let batch = change.kind == .installPackage
-                    ? Array(ordered[index...].prefix { $0.kind == .installPackage && $0.phase == change.phase }) : [change]
+                let batch = Self.batch(ordered, at: index)
                 step = Self.stepName(batch)
                 stepStart = .now
                 events(.stepStarted(host: hostName, step: step))
@@ -154,13 +152,19 @@ public struct HostApplier: Sendable {
         var names: [String] = []
         var index = 0
         while index < ordered.count {
-            let change = ordered[index]
-            let batch = change.kind == .installPackage
-                ? Array(ordered[index...].prefix { $0.kind == .installPackage && $0.phase == change.phase }) : [change]
+            let batch = batch(ordered, at: index)
             names.append(stepName(batch))
             index += batch.count
         }
         return names
+    }
+
+    /// The changes one step carries out from `index` on: one yum transaction per phase (EPEL must be installed
+    /// before yum can see memcached), any other change alone.
+    static func batch(_ ordered: [Change], at index: Int) -> [Change] {
+        let change = ordered[index]
+        return change.kind == .installPackage
+            ? Array(ordered[index...].prefix { $0.kind == .installPackage && $0.phase == change.phase }) : [change]
     }
 
     /// How progress names a step: the words its failure would use.

@@ -126,6 +126,15 @@ import Glibc
             for web in ["web1", "web2"] {
                 #expect(try await journal(cluster, web).count == Int(apply.stdout.recapLine(web).split(separator: "(").last?.split(separator: " ").first ?? "") ?? -1)
             }
+
+            // A killed run's temporary copy of php.ini is removed by the next apply that changes web1, although
+            // php.ini itself is not rewritten (only httpd is started again).
+            try await cluster.run("web1", "service httpd stop >/dev/null 2>&1; echo half > /etc/.php.ini.clusterctl-tmp-0dead")
+            let third = try await clusterctl(["apply", "-i", bigger, "--yes"])
+            #expect(third.status == 0, "\(third.stdout)")
+            #expect(try await cluster.run("web1", "ls -a /etc | grep clusterctl-tmp || true") == "")
+            #expect(try await journal(cluster, "web1").suffix(2).map { String($0.split(separator: " ", maxSplits: 4)[4]) }
+                    == ["remove /etc/.php.ini.clusterctl-tmp-0dead", "start httpd"])
         }
     }
 

@@ -71,7 +71,9 @@ public struct HostRunLock: Sendable {
 }
 
 /// An apply stopped before it started on this host (Ctrl-C while waiting for its lock).
-public struct ApplyInterrupted: Error, Equatable {}
+public struct ApplyInterrupted: Error, Equatable, CustomStringConvertible {
+    public var description: String { "interrupted while waiting for the run lock" }
+}
 
 /// `clusterctl unlock HOST --id ID`: removes a stuck run lock, only the one with that id.
 public enum RunLockRemoval {

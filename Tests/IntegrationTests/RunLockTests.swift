@@ -130,8 +130,9 @@ import Glibc
             // A killed run's temporary copy of php.ini is removed by the next apply that changes web1, although
             // php.ini itself is not rewritten (only httpd is started again).
             try await cluster.run("web1", "service httpd stop >/dev/null 2>&1; echo half > /etc/.php.ini.clusterctl-tmp-0dead")
-            let third = try await clusterctl(["apply", "-i", bigger, "--yes"])
-            #expect(third.status == 0, "\(third.stdout)")
+            let third = try await clusterctl(["apply", "-i", bigger, "--yes", "--json"])
+            #expect(third.status == 0, "\(third.stderr)")
+            printLockCost(third.stdout, host: "web1")
             #expect(try await cluster.run("web1", "ls -a /etc | grep clusterctl-tmp || true") == "")
             #expect(try await journal(cluster, "web1").suffix(2).map { String($0.split(separator: " ", maxSplits: 4)[4]) }
                     == ["remove /etc/.php.ini.clusterctl-tmp-0dead", "start httpd"])
@@ -248,6 +249,26 @@ import Glibc
     }
 
     // MARK: helpers
+
+    /// What the lock costs, from the event times (a figure to read, not a claim): host-started → first
+    /// step-started is the exec that takes the lock, cleans up and re-reads the facts; last step-finished →
+    /// host-finished the one that writes the journal and releases the lock.
+    private func printLockCost(_ events: String, host: String) {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let mine = events.split(separator: "\n").compactMap { line -> (String, Date)? in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  object["host"] as? String == host, let type = object["type"] as? String,
+                  let time = (object["time"] as? String).flatMap(formatter.date) else { return nil }
+            return (type, time)
+        }
+        guard let started = mine.first(where: { $0.0 == "host-started" })?.1,
+              let firstStep = mine.first(where: { $0.0 == "step-started" })?.1,
+              let lastStep = mine.last(where: { $0.0 == "step-finished" })?.1,
+              let finished = mine.first(where: { $0.0 == "host-finished" })?.1 else { return }
+        print(String(format: "\(host): lock + cleanup + facts exec %.0f ms; journal + release exec %.0f ms",
+                     firstStep.timeIntervalSince(started) * 1000, finished.timeIntervalSince(lastStep) * 1000))
+    }
 
     private func journal(_ cluster: TestCluster, _ host: String) async throws -> [String] {
         try await cluster.run(host, "cat /var/log/clusterctl.log 2>/dev/null || true").split(separator: "\n").map(String.init)

@@ -77,6 +77,11 @@ struct PlanningOptions: ParsableArguments {
 
     /// Loads the inventory, renders, connects and plans. Bad input ends the command before any connection.
     func makePlan(inventoryOption: InventoryOption, pool: ConnectionPool? = nil) async throws -> Plan {
+        try await makePlanAndReplanner(inventoryOption: inventoryOption, pool: pool).0
+    }
+
+    /// `makePlan`, with what apply needs to plan a host again under its run lock.
+    func makePlanAndReplanner(inventoryOption: InventoryOption, pool: ConnectionPool? = nil) async throws -> (Plan, Replanner) {
         let inventory = try inventoryOption.load()
         let builder = PlanBuilder()
         let targets: [HostTarget]
@@ -91,7 +96,7 @@ struct PlanningOptions: ParsableArguments {
         let ownPool = pool == nil ? Self.sshPool() : nil
         let plan = await builder.plan(targets, pool: pool ?? ownPool!, parallel: parallel)
         await ownPool?.closeAll()
-        return plan
+        return (plan, builder.replanner(for: targets))
     }
 
     /// `output`, when given, sees every command of these connections (-v, --log-file).

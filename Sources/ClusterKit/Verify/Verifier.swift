@@ -2,8 +2,9 @@
 ///
 /// Every check runs on a cluster host (the operator's machine may not reach the private network): memcached
 /// answers on its private address, web hosts reach it and everyone else does not, PHP loads the right extension
-/// with the expected session settings, and a session written on each web host is read on every other one, from
-/// the CLI and over HTTP. Everything verify creates (sessions, test pages) is removed afterwards.
+/// with the expected session settings, every web host places sessions alike, and a session written on each web
+/// host is read on the next one (`SessionSharingCheck`), from the CLI and over HTTP. Everything verify creates
+/// (sessions, test pages) is removed afterwards.
 public struct Verifier: Sendable {
     /// What PHP must report on a web host (`ini_get` values, i.e. without the ini file's quotes).
     public struct ExpectedSession: Sendable, Equatable {

@@ -34,6 +34,9 @@ struct ApplyCommand: AsyncParsableCommand {
             help: ArgumentHelp("Seconds after which a host restores its previous firewall rules unless a new SSH connection made after the change confirms it (5-3600).", valueName: "seconds"))
     var firewallRollbackSeconds: Int = HostApplier.defaultFirewallRollbackSeconds
 
+    @Option(help: ArgumentHelp("Rolling apply: restart the web hosts that need it N at a time, each batch only once the previous one serves PHP with the new settings over HTTP; memcache hosts restart one at a time when php.sessionRedundancy > 1. A failing batch stops the run.", valueName: "n"))
+    var serial: Int?
+
     @OptionGroup var outputOptions: OutputOptions
 
     @Flag(help: "Print progress as newline-delimited JSON events on stdout (docs/events-json.md); text goes to stderr.")
@@ -44,6 +47,7 @@ struct ApplyCommand: AsyncParsableCommand {
         guard (5...3600).contains(firewallRollbackSeconds) else {
             throw ValidationError("--firewall-rollback-seconds must be between 5 and 3600, not \(firewallRollbackSeconds)")
         }
+        if let serial, serial < 1 { throw ValidationError("--serial must be at least 1, not \(serial)") }
     }
 
     func run() async throws {
@@ -74,10 +78,13 @@ struct ApplyCommand: AsyncParsableCommand {
         }
         output.show("\n")
         output.beginApply(hosts: plan.hosts.map(\.host.name))
-        let recap = await ClusterApplier(parallel: planning.parallel,
-                                         firewallRollbackSeconds: firewallRollbackSeconds,
-                                         events: output.handle)
-            .apply(plan, pool: pool, checkFingerprints: savedPlan != nil)
+        let applier = ClusterApplier(parallel: planning.parallel, firewallRollbackSeconds: firewallRollbackSeconds,
+                                     events: output.handle)
+        let recap = if let serial {
+            await RollingApplier(applier: applier, batchSize: serial).apply(plan, pool: pool, checkFingerprints: savedPlan != nil)
+        } else {
+            await applier.apply(plan, pool: pool, checkFingerprints: savedPlan != nil)
+        }
         await pool.closeAll()
         output.endApply(recap)
         if recap.failed { throw ExitCode.failure }

@@ -32,6 +32,9 @@ struct VerifyCommand: AsyncParsableCommand {
     @Flag(name: .customLong("json-events"), help: "Print newline-delimited JSON events on stdout (docs/events-json.md); text goes to stderr.")
     var jsonEvents = false
 
+    @Flag(help: "Also cut each memcache host off from the web hosts in turn (an iptables REJECT rule on it, removed afterwards and by a guard on the host after 120 s whatever happens) and check that sessions written before are still read on every web host and new ones can be written.")
+    var failover = false
+
     @OptionGroup var outputOptions: OutputOptions
 
     func validate() throws {
@@ -56,7 +59,9 @@ struct VerifyCommand: AsyncParsableCommand {
         let connect: HostConnector = { host in
             try await SSHHostTransport.connect(host, becomePassword: BecomePrompt.shared, commandTimeout: 60)
         }
-        let report = await Verifier(inventory: inventory, expected: expected, connect: output.logging(connect)).run()
+        var verifier = Verifier(inventory: inventory, expected: expected, connect: output.logging(connect))
+        verifier.failover = failover
+        let report = await verifier.run()
         if let events = output.events {
             report.checks.forEach(events.check)
             events.verifySummary(report)

@@ -31,6 +31,8 @@ public struct Verifier: Sendable {
     let connect: HostConnector
     /// Distinguishes this run's sessions and pages from any other run's.
     let token: String
+    /// Also cut each memcache host off in turn and check that sessions survive (`FailoverCheck`).
+    public var failover = false
 
     public init(inventory: Inventory, expected: ExpectedSession, paths: Paths = Paths(),
                 token: String = Verifier.randomToken(), connect: @escaping HostConnector) {
@@ -67,6 +69,7 @@ public struct Verifier: Sendable {
         let phpInis = await servingPHPInis(sessions)
         checks += await phpChecks(sessions, phpInis: phpInis)
         checks += await SessionSharingCheck(verifier: self, sessions: sessions, phpInis: phpInis).run()
+        if failover { checks += await FailoverCheck(verifier: self, sessions: sessions, phpInis: phpInis).run() }
         await sessions.closeAll()
         return VerifyReport(checks: checks)
     }

@@ -39,7 +39,8 @@ public struct ServingCheck: Sendable {
                 continue
             }
             let served = Self.parse(body)
-            let wrong = expected.filter { served[$0.key] != $0.value }
+            // A key no loaded extension declares (the family's older extension) is not PHP's to report.
+            let wrong = expected.filter { served.keys.contains($0.key) && served[$0.key] != $0.value }
             if wrong.isEmpty { return nil }
             last = "PHP over HTTP serves " + wrong.map { "\($0.key) = \"\(served[$0.key] ?? "")\" (expected \"\($0.value)\")" }
                 .joined(separator: ", ")
@@ -61,15 +62,12 @@ public struct ServingCheck: Sendable {
         return "memcached does not answer on \(host.privateAddress):\(port) after its restart"
     }
 
-    /// save_handler and save_path as rendered, and the redundancy lines of the host's family's extension (only
-    /// where it declares them: PHP reports nothing for keys no extension knows).
+    /// save_handler and save_path as rendered, and the redundancy lines of the host's family's extension.
     static func expectedSettings(_ session: PlanSession, family: OSFamily) -> [(key: String, value: String)] {
         var expected = session.settings.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) }
         if let name = session.settings["session.save_handler"], let handler = SessionHandler(rawValue: name) {
-            let ext = family.sessionExtension(handler)
-            if ext.replicates {
-                expected += ext.settings(copies: session.redundancy).map { (key: $0.key, value: Self.iniValue($0.value)) }
-            }
+            expected += family.sessionExtension(handler).settings(copies: session.redundancy)
+                .map { (key: $0.key, value: Self.iniValue($0.value)) }
         }
         return expected
     }
@@ -79,7 +77,7 @@ public struct ServingCheck: Sendable {
         value.count >= 2 && value.hasPrefix("\"") && value.hasSuffix("\"") ? String(value.dropFirst().dropLast()) : value
     }
 
-    /// `k=v|k=v` from the page.
+    /// `k=v|k=v` from the page; a key PHP does not know is left out.
     static func parse(_ body: String) -> [String: String] {
         var result: [String: String] = [:]
         for pair in body.split(separator: "|") {
@@ -94,7 +92,7 @@ public struct ServingCheck: Sendable {
         <?php
         // Written by `clusterctl apply --serial` to check a restarted web host; removed right after.
         $out = array();
-        foreach (explode(",", $_GET["keys"]) as $k) { $out[] = $k . "=" . ini_get($k); }
+        foreach (explode(",", $_GET["keys"]) as $k) { $v = ini_get($k); if ($v !== false) { $out[] = $k . "=" . $v; } }
         echo implode("|", $out);
 
         """

@@ -91,7 +91,7 @@ import Testing
                 + "(php.sessionRedundancy 1) and are lost; their users must log in again")
         plan.session.redundancy = 2
         let double = SessionRedundancyNotes.warnings(for: plan, handler: .memcache)
-        #expect(double.contains { $0.hasPrefix("mc2: restarting memcached empties it; the extensions then read") })
+        #expect(double.contains { $0.hasPrefix("mc2: restarting memcached empties it; `apply --serial N` cuts it off from the web hosts") })
         #expect(double.contains { $0.hasPrefix("memcached restarts on mc1, mc2: `apply --serial N` restarts them one at a time") })
         plan.warnings = double
         #expect(PlanTextRenderer.render(plan).contains("! warning: mc1: restarting memcached empties it"))

@@ -55,32 +55,65 @@ public struct RollingApplier: Sendable {
         for (number, batch) in batches.enumerated() {
             var sub = plan
             sub.hosts = batch.map { plan.hosts[$0] }
+            // A memcached restart with a second copy of each session: cut off, restart, copy back (SessionResync).
+            let resync = plan.session.redundancy > 1 && sub.hosts.count == 1 && Self.restartsMemcached(sub.hosts[0])
+            var cutOff: (any HostTransport)?
+            if resync, let transport = try? await pool.transport(for: sub.hosts[0].host) {
+                if let problem = await SessionResync(session: plan.session).cutOff(sub.hosts[0].host, transport: transport) {
+                    outcomes[sub.hosts[0].host.name] = .failed(sub.hosts[0].host.name, problem + "; nothing applied")
+                    applier.events(.hostStarted(host: sub.hosts[0].host.name))
+                    applier.events(.hostFinished(outcomes[sub.hosts[0].host.name]!))
+                    stopAfter(number, [sub.hosts[0].host.name], batches, plan, &outcomes)
+                    break
+                }
+                cutOff = transport
+            }
             let recap = await applier.apply(sub, pool: pool, checkFingerprints: checkFingerprints)
             for outcome in recap.outcomes { outcomes[outcome.host] = outcome }
             var stopped = recap.outcomes.filter { $0.status == .failed }.map(\.host)
             for hostPlan in sub.hosts where outcomes[hostPlan.host.name]?.status == .changed {
-                guard let problem = await checkServing(hostPlan, plan: plan, pool: pool) else {
-                    continue
+                var problem = await checkServing(hostPlan, plan: plan, pool: pool)
+                if problem == nil, let transport = cutOff {
+                    problem = await copyBack(into: hostPlan.host, transport: transport, plan: plan, pool: pool)
                 }
+                guard let problem else { continue }
                 let name = hostPlan.host.name
                 outcomes[name]?.status = .failed
                 outcomes[name]?.message = "applied, but the check after its restart failed: \(problem)"
                 applier.events(.hostFinished(outcomes[name]!))
                 stopped.append(name)
             }
+            if let transport = cutOff { await SessionResync(session: plan.session).restore(sub.hosts[0].host, transport: transport) }
             if !stopped.isEmpty {
-                let left = batches[(number + 1)...].flatMap { $0 }.map { plan.hosts[$0].host.name }
-                for name in left {
-                    let outcome = HostOutcome.failed(name, "left unchanged: --serial stopped after "
-                                                     + stopped.joined(separator: ", ") + " failed")
-                    outcomes[name] = outcome
-                    applier.events(.hostStarted(host: name))
-                    applier.events(.hostFinished(outcome))
-                }
+                stopAfter(number, stopped, batches, plan, &outcomes)
                 break
             }
         }
         return ApplyRecap(outcomes: plan.hosts.compactMap { outcomes[$0.host.name] })
+    }
+
+    /// The hosts of the batches after `number` are reported failed, "left unchanged".
+    private func stopAfter(_ number: Int, _ stopped: [String], _ batches: [[Int]], _ plan: Plan,
+                           _ outcomes: inout [String: HostOutcome]) {
+        for name in batches[(number + 1)...].flatMap({ $0 }).map({ plan.hosts[$0].host.name }) {
+            let outcome = HostOutcome.failed(name, "left unchanged: --serial stopped after " + stopped.joined(separator: ", ") + " failed")
+            outcomes[name] = outcome
+            applier.events(.hostStarted(host: name))
+            applier.events(.hostFinished(outcome))
+        }
+    }
+
+    /// Copies the other memcache hosts' items into `host`'s restarted memcached.
+    private func copyBack(into host: Host, transport: any HostTransport, plan: Plan, pool: ConnectionPool) async -> String? {
+        var peers: [(Host, any HostTransport)] = []
+        for other in plan.hosts where other.host.roles.contains(.memcache) && other.host.name != host.name {
+            if let peer = try? await pool.transport(for: other.host) { peers.append((other.host, peer)) }
+        }
+        guard let problem = await SessionResync(session: plan.session).copy(into: host, transport: transport, from: peers) else {
+            return nil
+        }
+        return "its memcached restarted empty and the sessions could not be copied back (\(problem)); stopping before "
+            + "the next memcache host restarts, which would lose their last copy"
     }
 
     /// nil when the host serves again with what the plan changed.

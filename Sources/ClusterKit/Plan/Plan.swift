@@ -84,10 +84,13 @@ public struct PlanSession: Sendable, Equatable, Codable {
     public var settings: [String: String]
     /// `memcached.port`: where a restarted memcached must answer again.
     public var memcachedPort: Int
+    /// Every web host's private address: whom a memcache host is cut off from while its memcached restarts.
+    public var webSources: [String]
 
-    public init(redundancy: Int = 1, settings: [String: String] = [:], memcachedPort: Int = 11211) {
+    public init(redundancy: Int = 1, settings: [String: String] = [:], memcachedPort: Int = 11211, webSources: [String] = []) {
         self.redundancy = redundancy
         self.settings = settings
         self.memcachedPort = memcachedPort
+        self.webSources = webSources
     }
 }

@@ -12,7 +12,8 @@ public enum SessionRedundancyNotes {
         }
         return PlanSession(redundancy: inventory.php.sessionRedundancy,
                            settings: Dictionary(unquoted, uniquingKeysWith: { first, _ in first }),
-                           memcachedPort: inventory.memcached.port)
+                           memcachedPort: inventory.memcached.port,
+                           webSources: inventory.webHosts.map(\.privateAddress))
     }
 
     /// One line per problem, naming the host.
@@ -34,10 +35,12 @@ public enum SessionRedundancyNotes {
                                 + "\(web) keeps each session on one server")
             } else {
                 // Measured with memcache 8.0 and memcached 3.2 (RollingApplyTests): neither reads a session's other
-                // copy when its first server answers "not found", and the empty session is written back.
-                warnings.append("\(name): restarting memcached empties it; the extensions then read the sessions whose "
-                                + "first server it is as empty instead of reading their other copy, so those sessions "
-                                + "are lost although php.sessionRedundancy is \(copies) (see README, Session redundancy)")
+                // copy when its first server answers "not found"; `apply --serial` copies the sessions back first.
+                warnings.append("\(name): restarting memcached empties it; `apply --serial N` cuts it off from the web "
+                                + "hosts, restarts it and copies the sessions back from the other memcache hosts before "
+                                + "the web hosts see it again (needs memcached 1.4.31 or later); without --serial the "
+                                + "sessions whose first server it is are lost: the extensions read the empty server "
+                                + "instead of their other copy")
             }
         }
         if copies > 1, restarting.count > 1 {

@@ -71,13 +71,3 @@ import Testing
         }
     }
 }
-
-/// The cluster's inventory changed by `edit`, written next to it as inventory-NAME.json.
-func inventoryVariant(_ cluster: TestCluster, _ name: String, _ edit: (inout [String: Any]) -> Void) throws -> String {
-    let data = try Data(contentsOf: URL(fileURLWithPath: cluster.inventoryPath))
-    var json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-    edit(&json)
-    let path = (cluster.inventoryPath as NSString).deletingLastPathComponent + "/inventory-\(name).json"
-    try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted]).write(to: URL(fileURLWithPath: path))
-    return path
-}

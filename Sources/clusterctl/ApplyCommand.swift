@@ -101,7 +101,8 @@ struct ApplyCommand: AsyncParsableCommand {
             return plan
         } catch {
             Console.error("\(error)")
-            Console.error("Nothing was changed on any host.")
+            Console.error("Nothing was changed on any host. Next: make a new plan with `clusterctl plan -i INVENTORY --out \(path)` "
+                          + "(or apply straight from the inventory with `clusterctl apply -i INVENTORY`)")
             throw ExitCode.failure
         }
     }

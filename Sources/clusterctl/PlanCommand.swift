@@ -42,7 +42,8 @@ struct PlanCommand: AsyncParsableCommand {
             do {
                 try Data(try document.encoded()).write(to: URL(fileURLWithPath: outputFile), options: .atomic)
             } catch {
-                Console.error("plan: cannot save the plan to \(outputFile): \(error.localizedDescription)")
+                Console.error("plan: cannot save the plan to \(outputFile): \(error.localizedDescription). "
+                              + "Nothing was changed on any host. Next: give --out a path in a writable directory")
                 throw ExitCode.failure
             }
             if !json { print("Saved the plan to \(outputFile); apply it with: clusterctl apply \(outputFile)") }
@@ -81,8 +82,7 @@ struct PlanningOptions: ParsableArguments {
             targets = try builder.targets(inventory: inventory, renderer: Renderer(templates: templates), limit: hostLimit)
             webSettings = try Renderer(templates: templates).render(inventory).first { $0.host.roles.contains(.web) }?.phpIniSettings ?? []
         } catch {
-            Console.error("\(error)")
-            Console.error("Nothing was changed on any host.")
+            Console.failedBeforeHosts(error, "Nothing was changed on any host.")
             throw ExitCode.failure
         }
         // Without a pool from the caller (plain `plan`), connections end with the plan.

@@ -33,8 +33,7 @@ struct RenderCommand: ParsableCommand {
             let templates = try TemplateSet(overridesDirectory: templatesDirectory)
             renderings = try Renderer(templates: templates).render(inventory)
         } catch {
-            Console.error("\(error)")
-            Console.error("render: nothing was written.")
+            Console.failedBeforeHosts(error, "render: nothing was written.")
             throw ExitCode.failure
         }
         let result: RenderDirectory.WriteResult

@@ -21,6 +21,8 @@ final class RunOutput: @unchecked Sendable {
     private var live: LiveProgress?
     /// Hosts whose failed step was already reported with its message: their host line need not repeat it.
     private var hostsWithFailedStep: Set<String> = []
+    /// Hosts verify has started on (their first phase starts their live line).
+    private var verifyStarted: Set<String> = []
 
     init(verbosity: Verbosity, colors: Colorizer, events: EventStream?, isTerminal: Bool, size: (width: Int, height: Int),
          log: FileHandle?, secrets: [String] = [], now: @escaping @Sendable () -> Date = Date.init,
@@ -43,7 +45,8 @@ final class RunOutput: @unchecked Sendable {
         if let path = options.logFile {
             if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
             guard let handle = FileHandle(forWritingAtPath: path) else {
-                Console.error("\(command): cannot open the log file \(path) for writing; nothing was done")
+                Console.error("\(command): cannot open the log file \(path) for writing; nothing was done. "
+                              + "Next: give --log-file a path in a writable directory")
                 throw ExitCode.failure
             }
             handle.seekToEndOfFile()
@@ -133,6 +136,58 @@ final class RunOutput: @unchecked Sendable {
         if live == nil && verbosity != .quiet { emit("\n") }
         logOnly(recap.text, stamped: false)
         emit(colors.recap(recap.text))
+    }
+
+    // MARK: verify progress
+
+    /// Live lines on a terminal (not with -q) while verify runs, one per host: the phase it is in.
+    func beginVerify(hosts: [String]) {
+        beginApply(hosts: hosts)
+    }
+
+    /// The `VerifyEventSink` given to Verifier. On a terminal the live lines move phase by phase; elsewhere one
+    /// timestamped line per host and phase that found something (failures even with -q); JSON gets every check
+    /// as it is made.
+    func verifyProgress(_ event: VerifyEvent) {
+        let time = now()
+        switch event {
+        case .checking(let host, let what):
+            let first = lock.withLock { verifyStarted.insert(host).inserted }
+            if let live = lock.withLock({ self.live }) {
+                if first { live.handle(.hostStarted(host: host)) }
+                live.handle(.stepStarted(host: host, step: what))
+            }
+            if first {
+                logOnly("\(ProgressLines.timestamp(time)) \(host): started", stamped: false)
+            }
+        case .checked(let host, let what, let checks, let seconds):
+            checks.forEach { events?.check($0) }
+            let failed = checks.filter { !$0.passed }
+            let summary = failed.isEmpty
+                ? "\(checks.count) check\(checks.count == 1 ? "" : "s") passed in \(ProgressLines.duration(seconds))"
+                : "\(failed.count) of \(checks.count) check\(checks.count == 1 ? "" : "s") failed: \(failed[0].detail)"
+            let line = "\(ProgressLines.timestamp(time)) \(host): \(what): \(summary)"
+            logOnly(line, stamped: false)
+            if let live = lock.withLock({ self.live }) {
+                live.handle(.stepFinished(host: host, step: failed.isEmpty ? what : "\(what) (\(failed.count) failed)",
+                                          seconds: seconds))
+                return
+            }
+            // A phase that found nothing on this host (connected fine) is not worth a line.
+            guard !checks.isEmpty, verbosity != .quiet || !failed.isEmpty else { return }
+            emit((failed.isEmpty ? line : colors.paint(line, .red)) + "\n")
+        }
+    }
+
+    /// Removes the live lines (the report takes their place) and sends the JSON summary.
+    func endVerify(_ report: VerifyReport) {
+        let live = lock.withLock { () -> LiveProgress? in
+            defer { self.live = nil }
+            return self.live
+        }
+        live?.finish()
+        events?.verifySummary(report)
+        if live == nil && verbosity != .quiet && !report.checks.isEmpty { emit("\n") }
     }
 
     // MARK: remote commands (-v)

@@ -14,8 +14,9 @@ struct VerifyCommand: AsyncParsableCommand {
             other inventory host does; PHP loads the session handler's extension with the expected \
             session.save_handler/save_path; a session written on each web host is read on every other one, \
             through PHP and over HTTP. Test sessions and pages are removed afterwards. Exit status 0 only if \
-            every check passes. --json prints one document at the end (unchanged since it was introduced); \
-            --json-events prints newline-delimited events as apply --json does (docs/events-json.md).
+            every check passes. Progress: on a terminal one live line per host (the phase it is in); otherwise one \
+            timestamped line per host and phase. --json prints one document at the end (unchanged since it was \
+            introduced); --json-events prints newline-delimited events as apply --json does (docs/events-json.md).
             """
     )
 
@@ -48,24 +49,27 @@ struct VerifyCommand: AsyncParsableCommand {
         do {
             let renderings = try Renderer(templates: try TemplateSet(overridesDirectory: templatesDirectory)).render(inventory)
             guard let session = Verifier.expectedSession(from: renderings) else {
-                Console.error("verify: the inventory has no web host")
+                Console.error("verify: the inventory has no web host, so there is nothing to verify. "
+                              + "Next: give at least one host the role \"web\" (roles: [\"web\"])")
                 throw ExitCode.failure
             }
             expected = session
         } catch let error as TemplateError {
-            Console.error("\(error)")
+            Console.failedBeforeHosts(error, "verify: nothing was checked.")
             throw ExitCode.failure
         }
         let connect: HostConnector = { host in
             try await SSHHostTransport.connect(host, becomePassword: BecomePrompt.shared, commandTimeout: 60)
         }
-        var verifier = Verifier(inventory: inventory, expected: expected, connect: output.logging(connect))
+        // --json's one document is on stdout: no progress around it.
+        if !json { output.beginVerify(hosts: inventory.hosts.map(\.name)) }
+        var progress: VerifyEventSink = { _ in }
+        if !json { progress = { event in output.verifyProgress(event) } }
+        var verifier = Verifier(inventory: inventory, expected: expected, connect: output.logging(connect),
+                                events: progress)
         verifier.failover = failover
         let report = await verifier.run()
-        if let events = output.events {
-            report.checks.forEach(events.check)
-            events.verifySummary(report)
-        }
+        output.endVerify(report)
         if json {
             struct Document: Encodable { var passed: Bool; var checks: [VerifyCheck] }
             let encoder = JSONEncoder()

@@ -83,7 +83,7 @@ import Testing
         #expect(recap.outcome(for: "web3")?.message == "install epel-release: web3: connection lost")
         #expect(await fixture.transport("web2").commandsMatching("service ").isEmpty)
         #expect(recap.text.contains("  web2  failed (1 change): install httpd php php-pecl-memcache: exit status 1"))
-        #expect(recap.text.hasSuffix("Apply: 0 ok, 2 changed, 2 failed.\n"))
+        #expect(recap.text.hasSuffix("Apply: 0 ok, 2 changed, 2 failed.\n" + ApplyRecap.nextAfterFailure + "\n"))
     }
 
     @Test func packageYumSilentlySkipsIsAFailure() async throws {

@@ -65,13 +65,14 @@ import Testing
             HostOutcome(host: "web2", status: .failed, applied: 1, message: "install httpd: exit status 1"),
         ])
         let lines = Colorizer(enabled: true).recap(recap.text).split(separator: "\n")
-        let starts = ["\u{1B}[1mRecap:", "\u{1B}[32m  mc1", "\u{1B}[33m  web1", "\u{1B}[31m  web2", "\u{1B}[1mApply:"]
+        let starts = ["\u{1B}[1mRecap:", "\u{1B}[32m  mc1", "\u{1B}[33m  web1", "\u{1B}[31m  web2", "\u{1B}[1mApply:", "Next: fix what"]
         #expect(zip(lines, starts).allSatisfy { $0.hasPrefix($1) } && lines.count == starts.count, "\(lines)")
         let report = VerifyReport(checks: [VerifyCheck(host: "mc1", check: "a", passed: true, detail: "fine"),
                                            VerifyCheck(host: "web1", check: "b", passed: false, detail: "broken")])
         #expect(Colorizer(enabled: true).verify(report.text)
                 == "\u{1B}[32m✓ mc1: fine\u{1B}[0m\n\u{1B}[31m✗ web1: broken\u{1B}[0m\n\n"
-                + "\u{1B}[1m\u{1B}[31mVerify: 1 of 2 checks failed.\u{1B}[0m\u{1B}[0m\n")
+                + "\u{1B}[1m\u{1B}[31mVerify: 1 of 2 checks failed.\u{1B}[0m\u{1B}[0m\n"
+                + VerifyReport.nextAfterFailure + "\n")
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ClusterKit
 
 /// The built binary's output, against an inventory whose hosts refuse connections at once (closed port 1 on
 /// loopback addresses: no traffic leaves the machine and no test cluster is needed). Content is tested on the
@@ -36,7 +37,7 @@ import Testing
         // ... removed at the end, the recap printed in their place, coloured.
         let recap = try #require(out.range(of: "\u{1B}[2A\r\u{1B}[J\u{1B}[1mRecap:\u{1B}[0m", options: .backwards))
         #expect(out[recap.upperBound...].contains("\u{1B}[31m  mc1   failed: ssh 127.0.0.2:1: connect failed"))
-        #expect(out.hasSuffix("\u{1B}[1mApply: 0 ok, 0 changed, 2 failed.\u{1B}[0m\r\n"))
+        #expect(out.hasSuffix("\u{1B}[1mApply: 0 ok, 0 changed, 2 failed.\u{1B}[0m\r\n" + ApplyRecap.nextAfterFailure + "\r\n"))
         #expect(!out.contains(/\d\d:\d\d:\d\dZ/))   // no timestamped lines on a terminal
 
         // NO_COLOR: the same live lines, without colour.
@@ -52,7 +53,7 @@ import Testing
         #expect(run.status == 1)
         #expect(!run.stdout.contains("\u{1B}"))
         #expect(run.stdout.contains(/\n\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ mc1: failed: ssh 127.0.0.2:1: connect failed/))
-        #expect(run.stdout.hasSuffix("Apply: 0 ok, 0 changed, 2 failed.\n"))
+        #expect(run.stdout.hasSuffix("Apply: 0 ok, 0 changed, 2 failed.\n" + ApplyRecap.nextAfterFailure + "\n"))
 
         let coloured = try CommandLineRun.run(["apply", "-i", inventory, "--yes", "--color", "always"])
         #expect(coloured.stdout.contains("\u{1B}[1mApply: 0 ok, 0 changed, 2 failed.\u{1B}[0m"))

@@ -162,3 +162,63 @@ final class ManualClock: @unchecked Sendable {
     var now: @Sendable () -> Date { { self.lock.withLock { self.current } } }
     func advance(_ seconds: Double) { lock.withLock { current += seconds } }
 }
+
+@Suite struct VerifyProgressOutputTests {
+    static let passed = VerifyCheck(host: "web1", check: "php.extension", passed: true, detail: "PHP loads the memcache extension")
+    static let failed = VerifyCheck(host: "web1", check: "php.session-settings", passed: false,
+                                    detail: "session.save_handler = files, session.save_path = \"\"; expected memcache")
+
+    func feed(_ output: RunOutput) {
+        output.beginVerify(hosts: ["mc1", "web1"])
+        output.verifyProgress(.checking(host: "mc1", what: "connect"))
+        output.verifyProgress(.checking(host: "web1", what: "connect"))
+        output.verifyProgress(.checked(host: "mc1", what: "connect", checks: [], seconds: 0.2))
+        output.verifyProgress(.checked(host: "web1", what: "connect", checks: [], seconds: 0.2))
+        output.verifyProgress(.checking(host: "web1", what: "php"))
+        output.verifyProgress(.checked(host: "web1", what: "php", checks: [Self.passed, Self.failed], seconds: 0.3))
+        output.endVerify(VerifyReport(checks: [Self.passed, Self.failed]))
+    }
+
+    @Test func offATerminalOneLinePerHostAndPhaseThatFoundSomething() {
+        let screen = TextCollector()
+        feed(makeOutput(screen: screen))
+        #expect(screen.text == "2025-11-25T12:00:00Z web1: php: 1 of 2 checks failed: "
+                + "session.save_handler = files, session.save_path = \"\"; expected memcache\n\n")
+        let quiet = TextCollector()
+        feed(makeOutput(.quiet, color: true, screen: quiet))
+        #expect(quiet.text.contains("\u{1B}[31m2025-11-25T12:00:00Z web1: php: 1 of 2 checks failed"))   // red, even -q
+    }
+
+    @Test func passedPhasesAreOneLineEachAndQuietHidesThem() {
+        let screen = TextCollector(), quiet = TextCollector()
+        for output in [makeOutput(screen: screen), makeOutput(.quiet, screen: quiet)] {
+            output.verifyProgress(.checked(host: "web1", what: "php", checks: [Self.passed], seconds: 0.25))
+        }
+        #expect(screen.text == "2025-11-25T12:00:00Z web1: php: 1 check passed in 0.2s\n")
+        #expect(quiet.text.isEmpty)
+    }
+
+    @Test func onATerminalLivePhaseLinesThatVanishBeforeTheReport() {
+        let screen = TextCollector()
+        let output = makeOutput(terminal: true, screen: screen)
+        output.beginVerify(hosts: ["mc1", "web1"])
+        output.verifyProgress(.checking(host: "web1", what: "sessions"))
+        #expect(screen.text.contains("web1  sessions …"))
+        #expect(screen.text.contains("mc1   waiting"))
+        output.verifyProgress(.checked(host: "web1", what: "sessions", checks: [Self.failed], seconds: 1))
+        #expect(screen.text.contains("web1  sessions (1 failed): done"))
+        output.endVerify(VerifyReport(checks: [Self.failed]))
+        #expect(screen.text.hasSuffix("\u{1B}[2A\r\u{1B}[J"))   // the lines are gone: the report goes there
+        #expect(!screen.text.contains("2025-11-25T12:00:00Z"))      // no plain lines on a terminal
+    }
+
+    @Test func jsonEventsSendEachCheckAsItIsMadeThenTheSummary() throws {
+        let screen = TextCollector(), stdout = TextCollector()
+        let events = EventStream(write: stdout.write, now: { fixedDate })
+        feed(makeOutput(events: events, screen: screen))
+        let types = try stdout.text.split(separator: "\n").map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])["type"] as? String
+        }
+        #expect(types == ["check", "check", "verify-summary"])
+    }
+}

@@ -62,7 +62,7 @@ import Testing
             Issue.record("port \(port) never opened")
         }
 
-        func verifier(otherHost: Bool) -> Verifier {
+        func verifier(otherHost: Bool, events: @escaping VerifyEventSink = { _ in }) -> Verifier {
             let ssh = SSHSettings()
             var hosts = [
                 Host(name: "mc1", roles: [.memcache], address: "127.0.0.1", privateAddress: "127.0.0.1", ssh: ssh),
@@ -81,7 +81,7 @@ import Testing
             return Verifier(
                 inventory: inventory,
                 expected: .init(handler: "memcache", savePath: "tcp://127.0.0.1:\(memcachedPort)"),
-                paths: paths, connect: { _ in LocalShellTransport() })
+                paths: paths, connect: { _ in LocalShellTransport() }, events: events)
         }
 
     }
@@ -104,8 +104,25 @@ import Testing
             try await stack.waitForPort(stack.memcachedPort)
             try await stack.waitForPort(stack.webPort)
 
-            let report = await stack.verifier(otherHost: false).run()
+            let events = EventCollector()
+            let report = await stack.verifier(otherHost: false, events: events.sink).run()
             #expect(report.passed, "\(report.text)")
+            // Progress: every check of the report was sent once, in a `checked` of its host that followed a
+            // `checking` of the same host and phase; phases in order.
+            let sent = events.all.flatMap { event -> [VerifyCheck] in
+                if case .checked(_, _, let checks, _) = event { return checks } else { return [] }
+            }
+            let key: (VerifyCheck) -> String = { "\($0.host) \($0.check) \($0.passed) \($0.detail)" }
+            #expect(!sent.isEmpty && sent.map(key).sorted() == report.checks.map(key).sorted())
+            for case .checked(let host, let what, let checks, _) in events.all {
+                #expect(checks.allSatisfy { $0.host == host })
+                #expect(events.all.contains(.checking(host: host, what: what)))
+            }
+            let web1Phases = events.all.compactMap { event -> String? in
+                if case .checking("web1", let what) = event { return what } else { return nil }
+            }
+            #expect(web1Phases == ["connect", "reachability", "php", "sessions"])
+            #expect(!events.all.contains(.checking(host: "mc1", what: "php")))
             #expect(check(report, host: "mc1", "memcached.stats").first?.detail.contains("version 1.") == true)
             #expect(check(report, host: "web1", "memcached.reachable").count == 1)
             #expect(check(report, host: "web2", "php.extension").first?.passed == true)
@@ -208,4 +225,12 @@ import Testing
             }
         }
     }
+}
+
+/// Verify events, from several tasks.
+final class EventCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var events: [VerifyEvent] = []
+    var sink: VerifyEventSink { { event in self.lock.withLock { self.events.append(event) } } }
+    var all: [VerifyEvent] { lock.withLock { events } }
 }

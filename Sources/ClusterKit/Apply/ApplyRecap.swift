@@ -48,6 +48,12 @@ public struct ApplyRecap: Sendable, Equatable {
         let counts = [HostOutcome.Status.ok, .changed, .failed].map { status in
             "\(outcomes.filter { $0.status == status }.count) \(status.rawValue)"
         }
-        return out + "Apply: " + counts.joined(separator: ", ") + ".\n"
+        out += "Apply: " + counts.joined(separator: ", ") + ".\n"
+        if failed { out += Self.nextAfterFailure + "\n" }
+        return out
     }
+
+    /// Safe advice whatever failed: every step is idempotent, so a rerun redoes only what is still missing.
+    public static let nextAfterFailure = "Next: fix what the failed hosts report above, then run apply again: "
+        + "it redoes only what is still missing (converged hosts show no change)."
 }

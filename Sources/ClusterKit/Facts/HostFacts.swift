@@ -111,7 +111,8 @@ public enum FactsGatherer {
         guard result.succeeded else {
             let why = result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
             throw FactsError(host: host, message: "facts script exited \(result.exitStatus)"
-                             + (result.exitSignal.map { " (signal \($0))" } ?? "") + (why.isEmpty ? "" : ": \(why)"))
+                             + (result.exitSignal.map { " (signal \($0))" } ?? "") + (why.isEmpty ? "" : ": \(why)")
+                             + ". Next: `clusterctl plan -v` shows the command; the host needs a POSIX /bin/sh")
         }
         let facts = try FactsParser.parse(result.stdout, host: host, candidates: candidates)
         guard let candidate = candidates.first(where: { $0.family.key == facts.family }) else {

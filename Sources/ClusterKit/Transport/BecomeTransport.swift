@@ -28,7 +28,8 @@ public struct BecomeTransport: HostTransport {
                               + "remove requiretty for this user (`Defaults:USER !requiretty`)")
         }
         guard why.contains("password is required") || why.contains("a password") else {
-            throw BecomeError(host: host, message: "sudo does not work for this user: " + (why.isEmpty ? "exit \(quiet.exitStatus)" : why))
+            throw BecomeError(host: host, message: "sudo does not work for this user: " + (why.isEmpty ? "exit \(quiet.exitStatus)" : why)
+                              + Self.nextForNoRights)
         }
         guard let password = await password() else {
             throw BecomeError(host: host, message: "sudo wants a password; run clusterctl on a terminal to be asked once, "
@@ -39,10 +40,15 @@ public struct BecomeTransport: HostTransport {
         guard check.succeeded else {
             let text = check.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
             throw BecomeError(host: host, message: text.contains("incorrect password") || text.contains("Sorry, try again")
-                              ? "the sudo password was not accepted" : "sudo does not work for this user: \(text)")
+                              ? "the sudo password was not accepted. Next: give the login user's password on this host "
+                                  + "(CLUSTERCTL_BECOME_PASSWORD, or typed when asked)"
+                              : "sudo does not work for this user: \(text)" + Self.nextForNoRights)
         }
         return transport
     }
+
+    private static let nextForNoRights = ". Next: give the login user sudo rights on the host (sudoers), "
+        + "or log in as root (ssh.user) without ssh.become"
 
     public func run(_ command: String, stdin: [UInt8]) async throws -> CommandResult {
         switch mode {

@@ -31,16 +31,20 @@ public struct Verifier: Sendable {
     let connect: HostConnector
     /// Distinguishes this run's sessions and pages from any other run's.
     let token: String
+    /// Progress, phase by phase and host by host (see `VerifyEvent`); none by default.
+    let events: VerifyEventSink
     /// Also cut each memcache host off in turn and check that sessions survive (`FailoverCheck`).
     public var failover = false
 
     public init(inventory: Inventory, expected: ExpectedSession, paths: Paths = Paths(),
-                token: String = Verifier.randomToken(), connect: @escaping HostConnector) {
+                token: String = Verifier.randomToken(), connect: @escaping HostConnector,
+                events: @escaping VerifyEventSink = { _ in }) {
         self.inventory = inventory
         self.expected = expected
         self.paths = paths
         self.token = token
         self.connect = connect
+        self.events = events
     }
 
     /// The session settings PHP must report, from what clusterctl renders for the web hosts (so a template
@@ -60,16 +64,34 @@ public struct Verifier: Sendable {
     }
 
     public func run() async -> VerifyReport {
-        let sessions = await HostConnections.open(inventory.hosts, connect: connect)
-        var checks = sessions.failures.map {
-            VerifyCheck(host: $0.host, check: "ssh", passed: false, detail: "cannot connect: \($0.reason)")
+        let all = inventory.hosts.map(\.name)
+        var sessions: HostConnections?
+        var checks = await phase("connect", on: all) {
+            let opened = await HostConnections.open(inventory.hosts, connect: connect)
+            sessions = opened
+            return opened.failures.map {
+                VerifyCheck(host: $0.host, check: "ssh", passed: false, detail: "cannot connect: \($0.reason)")
+            }
         }
-        checks += await memcachedChecks(sessions)
-        checks += await reachabilityChecks(sessions)
-        let phpInis = await servingPHPInis(sessions)
-        checks += await phpChecks(sessions, phpInis: phpInis)
-        checks += await SessionSharingCheck(verifier: self, sessions: sessions, phpInis: phpInis).run()
-        if failover { checks += await FailoverCheck(verifier: self, sessions: sessions, phpInis: phpInis).run() }
+        guard let sessions else { return VerifyReport(checks: checks) }
+        let connected = all.filter { sessions.transports[$0] != nil }
+        let memcache = inventory.memcacheHosts.map(\.name).filter(connected.contains)
+        let web = inventory.webHosts.map(\.name).filter(connected.contains)
+        checks += await phase("memcached", on: memcache) { await memcachedChecks(sessions) }
+        checks += await phase("reachability", on: connected) { await reachabilityChecks(sessions) }
+        var phpInis: [String: String] = [:]
+        checks += await phase("php", on: web) {
+            phpInis = await servingPHPInis(sessions)
+            return await phpChecks(sessions, phpInis: phpInis)
+        }
+        checks += await phase("sessions", on: web) {
+            await SessionSharingCheck(verifier: self, sessions: sessions, phpInis: phpInis).run()
+        }
+        if failover {
+            checks += await phase("failover", on: memcache + web) {
+                await FailoverCheck(verifier: self, sessions: sessions, phpInis: phpInis).run()
+            }
+        }
         await sessions.closeAll()
         return VerifyReport(checks: checks)
     }

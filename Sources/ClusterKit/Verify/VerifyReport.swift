@@ -24,6 +24,10 @@ public struct VerifyReport: Sendable, Equatable, Codable {
     public var passed: Bool { checks.allSatisfy(\.passed) }
     public var failedCount: Int { checks.filter { !$0.passed }.count }
 
+    /// The failed checks say what is wrong; most are drift from the inventory, which plan shows and apply fixes.
+    public static let nextAfterFailure = "Next: `clusterctl plan` shows what differs from the inventory and "
+        + "`clusterctl apply` converges it; a check that still fails after that names the host and what it saw."
+
     /// One line per check (✓/✗, host, detail), then a summary line.
     public var text: String {
         var lines = checks.map { "\($0.passed ? "✓" : "✗") \($0.host): \($0.detail)" }
@@ -31,6 +35,7 @@ public struct VerifyReport: Sendable, Equatable, Codable {
         lines.append(passed
             ? "Verify: all \(checks.count) checks passed."
             : "Verify: \(failedCount) of \(checks.count) checks failed.")
+        if !passed { lines.append(Self.nextAfterFailure) }
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -48,8 +48,12 @@ import Testing
                 $0["memcached"] = ["cacheSizeMB": 96]
             }
             let plan = try await clusterctl(["plan", "-i", bigger])
-            #expect(plan.stdout.contains("! warning: mc1: restarting memcached empties it; `apply --serial N` cuts it off"),
-                    "\(plan.stdout)")
+            // EL 5's own php-pecl-memcache 2.2 keeps one copy (the test hosts run memcache 8.0 under its name).
+            let warning = profile == .el5
+                ? "! warning: mc1: restarting memcached empties it, and the sessions it holds have no other copy: "
+                    + "web1 (EL 5, php-pecl-memcache 2.2) keeps each session on one server"
+                : "! warning: mc1: restarting memcached empties it; `apply --serial N` cuts it off"
+            #expect(plan.stdout.contains(warning), "\(plan.stdout)")
             #expect(plan.stdout.contains("`apply --serial N` restarts them one at a time"))
             let rolling = try await clusterctl(["apply", "-i", bigger, "--yes", "--serial", "1", "--json"])
             try #require(rolling.status == 0, "\(rolling.stdout)\n\(rolling.stderr)")

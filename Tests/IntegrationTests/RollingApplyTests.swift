@@ -75,6 +75,28 @@ import Testing
         }
     }
 
+    /// A batch whose check fails stops the run: here a drop-in on web2 overrides the redundancy clusterctl
+    /// writes into php.ini, so PHP over HTTP serves another value than planned; web3 is left unchanged.
+    @Test func failingBatchStopsTheRunNamingTheHostsLeftUnchanged() async throws {
+        try await TestCluster.withCluster(memcache: 2, web: 3) { cluster in
+            let one = try inventoryVariant(cluster, "r1") { $0["php"] = ["sessionRedundancy": 1] }
+            let two = try inventoryVariant(cluster, "r2") { $0["php"] = ["sessionRedundancy": 2] }
+            let first = try await clusterctl(["apply", "-i", one, "--yes"])
+            try #require(first.status == 0, "\(first.stdout)\n\(first.stderr)")
+            _ = try await cluster.run("web2", "echo 'memcache.session_redundancy = 5' > /etc/php.d/zz-local.ini")
+
+            let serial = try await clusterctl(["apply", "-i", two, "--yes", "--serial", "1"])
+            #expect(serial.status == 1)
+            #expect(serial.stdout.contains("web1  changed"), "\(serial.stdout)")
+            #expect(serial.stdout.contains("web2  failed"))
+            #expect(serial.stdout.contains("applied, but the check after its restart failed: PHP over HTTP serves "
+                                           + "memcache.session_redundancy = \"5\" (expected \"2\")"), "\(serial.stdout)")
+            #expect(serial.stdout.contains("web3  failed: left unchanged: --serial stopped after web2 failed"), "\(serial.stdout)")
+            #expect(try await cluster.run("web3", "grep '^memcache.session_redundancy' /etc/php.ini")
+                .contains("memcache.session_redundancy = 1"))
+        }
+    }
+
     struct RoundRobin {
         var requests = 0, failed = 0, lost = 0, retried = 0
         var apply: ProcessOutput

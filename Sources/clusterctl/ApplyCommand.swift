@@ -15,6 +15,9 @@ struct ApplyCommand: AsyncParsableCommand {
             Without a terminal on stdin, --yes is required. A firewall change arms a rollback on the host first \
             and must be confirmed over a new SSH connection; otherwise the host restores its previous rules \
             after --firewall-rollback-seconds and is reported failed. \
+            --serial N: a rolling apply (memcache hosts whose memcached restarts one at a time when \
+            php.sessionRedundancy > 1, cut off and refilled from the others; then web hosts N at a time, each \
+            batch checked over HTTP before the next; a failing batch stops the run). \
             Progress: on a terminal one live line per host; otherwise one timestamped line per finished step. \
             --json prints newline-delimited events on stdout (docs/events-json.md) and the text on stderr.
             """

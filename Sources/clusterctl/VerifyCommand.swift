@@ -13,7 +13,9 @@ struct VerifyCommand: AsyncParsableCommand {
             memcached answers stats on its private address; every web host reaches every memcache host and no \
             other inventory host does; PHP loads the session handler's extension with the expected \
             session.save_handler/save_path; a session written on each web host is read on every other one, \
-            through PHP and over HTTP. Test sessions and pages are removed afterwards. Exit status 0 only if \
+            through PHP and over HTTP; with --failover, each memcache host is then cut off from the web hosts in \
+            turn and sessions written before must still be read and new ones written. Test sessions and pages are \
+            removed afterwards. Exit status 0 only if \
             every check passes. Progress: on a terminal one live line per host (the phase it is in); otherwise one \
             timestamped line per host and phase. --json prints one document at the end (unchanged since it was \
             introduced); --json-events prints newline-delimited events as apply --json does (docs/events-json.md).

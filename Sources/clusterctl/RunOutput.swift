@@ -127,11 +127,7 @@ final class RunOutput: @unchecked Sendable {
     }
 
     func endApply(_ recap: ApplyRecap) {
-        let live = lock.withLock { () -> LiveProgress? in
-            defer { self.live = nil }
-            return self.live
-        }
-        live?.finish()
+        let live = finishLive()
         events?.recap(recap)
         if live == nil && verbosity != .quiet { emit("\n") }
         logOnly(recap.text, stamped: false)
@@ -181,11 +177,7 @@ final class RunOutput: @unchecked Sendable {
 
     /// Removes the live lines (the report takes their place) and sends the JSON summary.
     func endVerify(_ report: VerifyReport) {
-        let live = lock.withLock { () -> LiveProgress? in
-            defer { self.live = nil }
-            return self.live
-        }
-        live?.finish()
+        let live = finishLive()
         events?.verifySummary(report)
         if live == nil && verbosity != .quiet && !report.checks.isEmpty { emit("\n") }
     }
@@ -211,6 +203,16 @@ final class RunOutput: @unchecked Sendable {
     }
 
     // MARK: plumbing
+
+    /// Ends the live lines, if any (what the end of the run prints takes their place); returns them.
+    private func finishLive() -> LiveProgress? {
+        let live = lock.withLock { () -> LiveProgress? in
+            defer { self.live = nil }
+            return self.live
+        }
+        live?.finish()
+        return live
+    }
 
     private func emit(_ text: String) {
         lock.withLock { screen(text) }

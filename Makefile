@@ -47,7 +47,7 @@ demo-down:
 # The debian12 test hosts' base root and apt mirror: built once per machine (the only step that needs the
 # Debian archive), here rather than inside the first test that uses them; a no-op once cached or when not root.
 # scripts/fuzz: the libFuzzer targets of Fuzz/ for FUZZ_SECONDS each (README "Fuzzing"); a finding fails the run.
-FUZZ_SECONDS ?= 20
+FUZZ_SECONDS ?= 60
 test: deps
 	scripts/release-smoke
 	SWIFT=$(SWIFT) scripts/fuzz $(FUZZ_SECONDS)

@@ -19,7 +19,12 @@ struct ApplyCommand: AsyncParsableCommand {
             php.sessionRedundancy > 1, cut off and refilled from the others; then web hosts N at a time, each \
             batch checked over HTTP before the next; a failing batch stops the run). \
             Progress: on a terminal one live line per host; otherwise one timestamped line per finished step. \
-            --json prints newline-delimited events on stdout (docs/events-json.md) and the text on stderr.
+            --json prints newline-delimited events on stdout (docs/events-json.md) and the text on stderr. \
+            Each host with changes is locked for the run (/var/lib/clusterctl/run.lock): a host another apply \
+            holds fails at once, or after waiting up to --lock-timeout; a lock whose holder's SSH session is \
+            gone is taken over. Every change is recorded on its host in /var/log/clusterctl.log. \
+            The first Ctrl-C (or SIGTERM) starts no new step, lets running steps finish, releases the locks and \
+            prints the recap with what did not run (exit 130); a second one exits at once.
             """
     )
 
@@ -39,6 +44,10 @@ struct ApplyCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Rolling apply: restart the web hosts that need it N at a time, each batch only once the previous one serves PHP with the new settings over HTTP; memcache hosts restart one at a time when php.sessionRedundancy > 1. A failing batch stops the run.", valueName: "n"))
     var serial: Int?
+
+    @Option(name: .customLong("lock-timeout"),
+            help: ArgumentHelp("How long to wait for a host's run lock held by another apply, e.g. 30s, 5m (default 0: fail at once).", valueName: "duration"))
+    var lockTimeout = LockTimeout(seconds: 0)
 
     @OptionGroup var outputOptions: OutputOptions
 
@@ -60,18 +69,23 @@ struct ApplyCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let output = try RunOutput.make(outputOptions, jsonEvents: json, command: "apply")
+        let signals = ApplySignals(first: { output.interrupted(signal: $0) },
+                                   abort: { output.aborted(signal: $0, beforeApplying: $1 != .applying) })
+        defer { signals.stop() }
         let pool = PlanningOptions.sshPool(output: output)
         let plan: Plan
+        var replan: Replanner?
         if let savedPlan {
             plan = try loadSavedPlan(savedPlan)
         } else {
-            plan = try await planning.makePlan(inventoryOption: inventoryOption, pool: pool)
+            (plan, replan) = try await planning.makePlanAndReplanner(inventoryOption: inventoryOption, pool: pool)
         }
         output.events?.planSummary(plan.summary)
         let needsConfirmation = plan.hasChanges || plan.summary.failedHosts > 0
         // -q hides the plan only when nobody is asked to approve it.
         output.show(PlanTextRenderer.render(plan), painter: output.colors.plan, evenQuiet: needsConfirmation && !yes)
-        if needsConfirmation && !yes {
+        if needsConfirmation && !yes && !signals.interruption.isRequested {
+            signals.enter(.confirming)
             output.show("\nApply these changes? Only 'yes' is accepted: ", evenQuiet: true)
             guard readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
                 output.show("Apply cancelled. Nothing was changed.\n", evenQuiet: true)
@@ -79,10 +93,13 @@ struct ApplyCommand: AsyncParsableCommand {
                 throw ExitCode.failure
             }
         }
+        signals.enter(.applying)
         output.show("\n")
         output.beginApply(hosts: plan.hosts.map(\.host.name))
+        let runLock = HostRunLock(identity: RunIdentity.current(), timeout: .seconds(lockTimeout.seconds))
         let applier = ClusterApplier(parallel: planning.parallel, firewallRollbackSeconds: firewallRollbackSeconds,
-                                     events: output.handle)
+                                     events: output.handle, runLock: runLock,
+                                     interruption: signals.interruption, replan: replan)
         let recap = if let serial {
             await RollingApplier(applier: applier, batchSize: serial).apply(plan, pool: pool, checkFingerprints: savedPlan != nil)
         } else {
@@ -90,6 +107,7 @@ struct ApplyCommand: AsyncParsableCommand {
         }
         await pool.closeAll()
         output.endApply(recap)
+        if signals.interruption.isRequested { throw ExitCode(130) }
         if recap.failed { throw ExitCode.failure }
     }
 

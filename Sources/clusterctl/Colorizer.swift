@@ -36,7 +36,7 @@ struct Colorizer: Sendable {
             guard words.count >= 2 else { return line }
             switch words[1].prefix { $0.isLetter } {
             case "failed": return paint(line, .red)
-            case "changed": return paint(line, .yellow)
+            case "changed", "interrupted": return paint(line, .yellow)
             case "ok": return paint(line, .green)
             default: return line
             }

@@ -34,6 +34,8 @@ struct EventStream: Sendable {
         var detail: String?
         var checks: Int?
         var failedChecks: Int?
+        var signal: String?
+        var notRun: [String]?
     }
 
     struct Outcome: Encodable {
@@ -41,8 +43,10 @@ struct EventStream: Sendable {
         var status: String
         var applied: Int
         var message: String?
+        var notRun: [String]?
         init(_ outcome: HostOutcome) {
             (host, status, applied, message) = (outcome.host, outcome.status.rawValue, outcome.applied, outcome.message)
+            notRun = outcome.notRun.isEmpty ? nil : outcome.notRun
         }
     }
 
@@ -81,6 +85,7 @@ struct EventStream: Sendable {
             var record = record("host-finished")
             (record.host, record.status, record.applied, record.message) =
                 (outcome.host, outcome.status.rawValue, outcome.applied, outcome.message)
+            record.notRun = outcome.notRun.isEmpty ? nil : outcome.notRun
             emit(record)
         }
     }
@@ -89,9 +94,25 @@ struct EventStream: Sendable {
         var record = record("recap")
         record.failed = recap.failed
         record.hosts = recap.outcomes.map(Outcome.init)
-        record.counts = Dictionary(uniqueKeysWithValues: [HostOutcome.Status.ok, .changed, .failed].map { status in
+        // `interrupted` is counted only in an interrupted run: other runs' recap stays as it always was.
+        let statuses: [HostOutcome.Status] = recap.interrupted ? [.ok, .changed, .failed, .interrupted] : [.ok, .changed, .failed]
+        record.counts = Dictionary(uniqueKeysWithValues: statuses.map { status in
             (status.rawValue, recap.outcomes.filter { $0.status == status }.count)
         })
+        emit(record)
+    }
+
+    /// The first Ctrl-C or SIGTERM: running steps finish, nothing new starts; the recap follows.
+    func interrupted(signal: String) {
+        var record = record("interrupted")
+        record.signal = signal
+        emit(record)
+    }
+
+    /// The second signal: the process exits right after this event (no recap).
+    func aborted(signal: String) {
+        var record = record("aborted")
+        record.signal = signal
         emit(record)
     }
 

@@ -129,7 +129,7 @@ final class LiveProgress: @unchecked Sendable {
                 what = outcome.status.rawValue
                     + (outcome.applied > 0 ? " (\(outcome.applied) change\(outcome.applied == 1 ? "" : "s"))" : "")
                     + (outcome.message.map { ": \($0)" } ?? "")
-                style = outcome.status == .failed ? .red : outcome.status == .changed ? .yellow : .green
+                style = outcome.status == .failed ? .red : [.changed, .interrupted].contains(outcome.status) ? .yellow : .green
             } else if line.started != nil {
                 what = line.step.map { $0 + " …" } ?? line.done.map { "\($0): done" } ?? "starting …"
             } else {

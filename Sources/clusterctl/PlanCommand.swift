@@ -73,6 +73,11 @@ struct PlanningOptions: ParsableArguments {
 
     /// Loads the inventory, renders, connects and plans. Bad input ends the command before any connection.
     func makePlan(inventoryOption: InventoryOption, pool: ConnectionPool? = nil) async throws -> Plan {
+        try await makePlanAndReplanner(inventoryOption: inventoryOption, pool: pool).0
+    }
+
+    /// `makePlan`, with what apply needs to plan a host again under its run lock.
+    func makePlanAndReplanner(inventoryOption: InventoryOption, pool: ConnectionPool? = nil) async throws -> (Plan, Replanner) {
         let inventory = try inventoryOption.load()
         let builder = PlanBuilder()
         let targets: [HostTarget]
@@ -91,7 +96,7 @@ struct PlanningOptions: ParsableArguments {
         await ownPool?.closeAll()
         plan.session = SessionRedundancyNotes.session(inventory: inventory, webSettings: webSettings)
         plan.warnings = SessionRedundancyNotes.warnings(for: plan, handler: inventory.php.sessionHandler)
-        return plan
+        return (plan, builder.replanner(for: targets))
     }
 
     /// `output`, when given, sees every command of these connections (-v, --log-file).

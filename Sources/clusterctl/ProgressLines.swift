@@ -20,7 +20,8 @@ enum ProgressLines {
             // The caller leaves out the message of a host whose failed step already said it (RunOutput).
             let changes = outcome.applied > 0 ? " (\(outcome.applied) change\(outcome.applied == 1 ? "" : "s"))" : ""
             let why = outcome.message.map { ": \($0)" } ?? ""
-            return "\(prefix) \(outcome.status.rawValue)\(changes)\(why)"
+            let notRun = outcome.notRun.isEmpty ? "" : "; did not run: " + outcome.notRun.joined(separator: ", ")
+            return "\(prefix) \(outcome.status.rawValue)\(changes)\(why)\(notRun)"
         }
     }
 

@@ -134,6 +134,32 @@ final class RunOutput: @unchecked Sendable {
         emit(colors.recap(recap.text))
     }
 
+    // MARK: signals
+
+    /// The first Ctrl-C or SIGTERM (from the signal queue): said once, above the live lines.
+    func interrupted(signal: String) {
+        events?.interrupted(signal: signal)
+        let text = "Interrupted (\(signal)): no new step starts; running steps finish, then the run locks are "
+            + "released and the recap printed. Press Ctrl-C again to abort at once."
+        logOnly(text)
+        if let live = lock.withLock({ self.live }) {
+            live.printAbove(colors.paint(text, .yellow) + "\n")
+        } else {
+            emit(colors.paint(text, .yellow) + "\n")
+        }
+    }
+
+    /// The last words before exiting on a second signal (or a signal at the confirmation prompt).
+    func aborted(signal: String, beforeApplying: Bool) {
+        let text = beforeApplying ? "\(signal): apply cancelled. Nothing was changed."
+            : "\(signal): aborted. Steps that were running were cut off and their journal lines are lost; a host's "
+            + "run lock stays until the next apply takes it over (its SSH session ends with this process), which also "
+            + "removes temporary files left behind; a firewall rollback still armed restores the host's previous rules."
+        events?.aborted(signal: signal)
+        logOnly(text)
+        emit("\n" + colors.paint(text, .red) + "\n")
+    }
+
     // MARK: verify progress
 
     /// Live lines on a terminal (not with -q) while verify runs, one per host: the phase it is in.

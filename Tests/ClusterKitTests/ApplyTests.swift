@@ -80,7 +80,7 @@ import Testing
         #expect(web2.applied == 1)   // epel-release went in before the failure
         #expect(web2.message?.hasPrefix("install httpd php php-pecl-memcache: exit status 1: simulated failure") == true)
         #expect(recap.outcome(for: "web3")?.status == .failed)
-        #expect(recap.outcome(for: "web3")?.message == "install epel-release: web3: connection lost")
+        #expect(recap.outcome(for: "web3")?.message == "take the run lock: web3: connection lost")
         #expect(await fixture.transport("web2").commandsMatching("service ").isEmpty)
         #expect(recap.text.contains("  web2  failed (1 change): install httpd php php-pecl-memcache: exit status 1"))
         #expect(recap.text.hasSuffix("Apply: 0 ok, 2 changed, 2 failed.\n" + ApplyRecap.nextAfterFailure + "\n"))

@@ -2,20 +2,24 @@ import Foundation
 
 /// How one host fared in an apply.
 public struct HostOutcome: Sendable, Equatable {
-    public enum Status: String, Sendable, Codable { case ok, changed, failed }
+    /// `interrupted`: the apply was stopped (Ctrl-C) before all of this host's steps ran.
+    public enum Status: String, Sendable, Codable { case ok, changed, failed, interrupted }
 
     public var host: String
     public var status: Status
     /// Changes carried out (on a failed host: those before the failure).
     public var applied: Int
-    /// Why the host failed.
+    /// Why the host failed; or a note on an interrupted one (a firewall rollback that will restore).
     public var message: String?
+    /// The steps that did not run because the apply was interrupted.
+    public var notRun: [String]
 
-    public init(host: String, status: Status, applied: Int, message: String?) {
+    public init(host: String, status: Status, applied: Int, message: String?, notRun: [String] = []) {
         self.host = host
         self.status = status
         self.applied = applied
         self.message = message
+        self.notRun = notRun
     }
 
     static func failed(_ host: String, _ message: String) -> HostOutcome {
@@ -32,6 +36,7 @@ public struct ApplyRecap: Sendable, Equatable {
     }
 
     public var failed: Bool { outcomes.contains { $0.status == .failed } }
+    public var interrupted: Bool { outcomes.contains { $0.status == .interrupted } }
 
     public func outcome(for host: String) -> HostOutcome? { outcomes.first { $0.host == host } }
 
@@ -43,9 +48,12 @@ public struct ApplyRecap: Sendable, Equatable {
             var line = "  \(name)  \(outcome.status.rawValue)"
             if outcome.applied > 0 { line += " (\(outcome.applied) change\(outcome.applied == 1 ? "" : "s"))" }
             if let message = outcome.message { line += ": \(message)" }
+            if !outcome.notRun.isEmpty { line += (outcome.message == nil ? ": " : "; ") + "did not run: " + outcome.notRun.joined(separator: ", ") }
             out += line + "\n"
         }
-        let counts = [HostOutcome.Status.ok, .changed, .failed].map { status in
+        // `interrupted` only when there are some: the line stays as it was for every uninterrupted run.
+        let statuses: [HostOutcome.Status] = interrupted ? [.ok, .changed, .failed, .interrupted] : [.ok, .changed, .failed]
+        let counts = statuses.map { status in
             "\(outcomes.filter { $0.status == status }.count) \(status.rawValue)"
         }
         out += "Apply: " + counts.joined(separator: ", ") + ".\n"

@@ -7,19 +7,27 @@ public struct HostApplier: Sendable {
     public var firewallTiming: FirewallTiming
     /// Told when each step starts, finishes or fails (progress output); ignores everything by default.
     public var events: ApplyEventSink
+    /// Once requested, no further step starts (the running one finishes).
+    public var interruption: ApplyInterruption?
 
     public static let defaultFirewallRollbackSeconds = 30
 
     public init(firewallRollbackSeconds: Int = HostApplier.defaultFirewallRollbackSeconds,
-                firewallTiming: FirewallTiming = .standard, events: @escaping ApplyEventSink = { _ in }) {
+                firewallTiming: FirewallTiming = .standard, events: @escaping ApplyEventSink = { _ in },
+                interruption: ApplyInterruption? = nil) {
         self.firewallRollbackSeconds = firewallRollbackSeconds
         self.firewallTiming = firewallTiming
         self.events = events
+        self.interruption = interruption
     }
 
     public struct Result: Sendable, Equatable {
         public var applied: Int
         public var error: ApplyError?
+        /// One entry per change carried out or failed, for the host's journal.
+        public var journal: [RunJournal.Entry] = []
+        /// Steps left out because the apply was interrupted (empty otherwise).
+        public var notRun: [String] = []
     }
 
     /// `beforeServices` is awaited before the first start/restart: web hosts wait there for the memcache
@@ -35,8 +43,14 @@ public struct HostApplier: Sendable {
         var index = 0
         var step = "apply"
         var stepStart = ContinuousClock.now
+        var journal: [RunJournal.Entry] = []
+        var notRun: [String] = []
         // Reported when a step is done; the step's own error reports failures (see the catch below).
-        func finished() {
+        func finished(_ batch: [Change]) {
+            // A yum transaction of several packages is one step but one journal line per package.
+            journal += batch.count > 1 || batch.first?.kind == .installPackage
+                ? batch.map { RunJournal.Entry(what: "install \($0.package ?? "?")", ok: true) }
+                : [RunJournal.Entry(what: step, ok: true)]
             let elapsed = ContinuousClock.now - stepStart
             events(.stepFinished(host: hostName, step: step,
                                  seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
@@ -49,9 +63,11 @@ public struct HostApplier: Sendable {
                     await beforeServices()
                     waitedForServices = true
                 }
-                // One yum transaction per phase: EPEL must be installed before yum can see memcached.
-                let batch = change.kind == .installPackage
-                    ? Array(ordered[index...].prefix { $0.kind == .installPackage && $0.phase == change.phase }) : [change]
+                if interruption?.isRequested == true {
+                    notRun = Self.stepNames(Array(ordered[index...]))
+                    break
+                }
+                let batch = Self.batch(ordered, at: index)
                 step = Self.stepName(batch)
                 stepStart = .now
                 events(.stepStarted(host: hostName, step: step))
@@ -70,7 +86,7 @@ public struct HostApplier: Sendable {
                     installedPackages = true
                     applied += batch.count
                     index += batch.count
-                    finished()
+                    finished(batch)
                     continue
                 case .writeFile:
                     guard var file = change.file else { throw ApplyError(step: "write", message: "change without file") }
@@ -115,16 +131,40 @@ public struct HostApplier: Sendable {
                 }
                 applied += 1
                 index += 1
-                finished()
+                finished([change])
             }
         } catch let error as ApplyError {
             events(.stepFailed(host: hostName, step: step, message: error.message))
-            return Result(applied: applied, error: error)
+            journal.append(RunJournal.Entry(what: step, ok: false, message: error.message))
+            return Result(applied: applied, error: error, journal: journal)
         } catch {
             events(.stepFailed(host: hostName, step: step, message: String(describing: error)))
-            return Result(applied: applied, error: ApplyError(step: "apply", message: String(describing: error)))
+            journal.append(RunJournal.Entry(what: step, ok: false, message: String(describing: error)))
+            return Result(applied: applied, error: ApplyError(step: "apply", message: String(describing: error)),
+                          journal: journal)
         }
-        return Result(applied: applied, error: nil)
+        return Result(applied: applied, error: nil, journal: journal, notRun: notRun)
+    }
+
+    /// The steps `changes` would run, in order, as progress names them (a phase's packages are one step).
+    public static func stepNames(_ changes: [Change]) -> [String] {
+        let ordered = ApplyPhase.allCases.flatMap { phase in changes.filter { $0.phase == phase } }
+        var names: [String] = []
+        var index = 0
+        while index < ordered.count {
+            let batch = batch(ordered, at: index)
+            names.append(stepName(batch))
+            index += batch.count
+        }
+        return names
+    }
+
+    /// The changes one step carries out from `index` on: one yum transaction per phase (EPEL must be installed
+    /// before yum can see memcached), any other change alone.
+    static func batch(_ ordered: [Change], at index: Int) -> [Change] {
+        let change = ordered[index]
+        return change.kind == .installPackage
+            ? Array(ordered[index...].prefix { $0.kind == .installPackage && $0.phase == change.phase }) : [change]
     }
 
     /// How progress names a step: the words its failure would use.

@@ -53,6 +53,11 @@ public struct RollingApplier: Sendable {
         var outcomes: [String: HostOutcome] = [:]
         let batches = Self.batches(plan, size: batchSize)
         for (number, batch) in batches.enumerated() {
+            // Ctrl-C: no new batch (the running one ends as ClusterApplier ends it); what did not run is named.
+            if applier.interruption.isRequested {
+                stopAfter(number - 1, "interrupted (Ctrl-C) before its batch", batches, plan, &outcomes)
+                break
+            }
             var sub = plan
             sub.hosts = batch.map { plan.hosts[$0] }
             // A memcached restart with a second copy of each session: cut off, restart, copy back (SessionResync).
@@ -63,7 +68,7 @@ public struct RollingApplier: Sendable {
                     outcomes[sub.hosts[0].host.name] = .failed(sub.hosts[0].host.name, problem + "; nothing applied")
                     applier.events(.hostStarted(host: sub.hosts[0].host.name))
                     applier.events(.hostFinished(outcomes[sub.hosts[0].host.name]!))
-                    stopAfter(number, [sub.hosts[0].host.name], batches, plan, &outcomes)
+                    stopAfter(number, "--serial stopped after \(sub.hosts[0].host.name) failed", batches, plan, &outcomes)
                     break
                 }
                 cutOff = transport
@@ -85,7 +90,7 @@ public struct RollingApplier: Sendable {
             }
             if let transport = cutOff { await SessionResync(session: plan.session).restore(sub.hosts[0].host, transport: transport) }
             if !stopped.isEmpty {
-                stopAfter(number, stopped, batches, plan, &outcomes)
+                stopAfter(number, "--serial stopped after " + stopped.joined(separator: ", ") + " failed", batches, plan, &outcomes)
                 break
             }
         }
@@ -93,10 +98,10 @@ public struct RollingApplier: Sendable {
     }
 
     /// The hosts of the batches after `number` are reported failed, "left unchanged".
-    private func stopAfter(_ number: Int, _ stopped: [String], _ batches: [[Int]], _ plan: Plan,
+    private func stopAfter(_ number: Int, _ reason: String, _ batches: [[Int]], _ plan: Plan,
                            _ outcomes: inout [String: HostOutcome]) {
         for name in batches[(number + 1)...].flatMap({ $0 }).map({ plan.hosts[$0].host.name }) {
-            let outcome = HostOutcome.failed(name, "left unchanged: --serial stopped after " + stopped.joined(separator: ", ") + " failed")
+            let outcome = HostOutcome.failed(name, "left unchanged: " + reason)
             outcomes[name] = outcome
             applier.events(.hostStarted(host: name))
             applier.events(.hostFinished(outcome))

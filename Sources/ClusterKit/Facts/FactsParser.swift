@@ -11,7 +11,7 @@ public enum FactsParser {
         guard lines.first == FactsScript.header else {
             throw fail("unexpected output (no '\(FactsScript.header)' header): \(lines.first ?? "")")
         }
-        var facts = HostFacts(fingerprint: SHA256.hex(output))
+        var facts = HostFacts(fingerprint: fingerprint(output))
         var absentFiles: Set<String> = []
         var ended = false
         var index = 1
@@ -75,6 +75,10 @@ public enum FactsParser {
                 facts.iptablesSave = String(decoding: try hexBlock(until: "end-iptables"), as: UTF8.self)
             case "iptables" where words.count == 2 && words[1] == "missing":
                 facts.iptablesSave = nil
+            case "lock" where words.count >= 3 && ["held", "stale"].contains(words[1]):
+                facts.runLock = RunLockInfo.parse(restOfLine(line, after: 2))
+                facts.runLock?.stale = words[1] == "stale"
+                if facts.runLock == nil { throw fail("unreadable run lock: \(line)") }
             case "end-facts":
                 ended = true
             default:
@@ -98,6 +102,20 @@ public enum FactsParser {
             throw fail("no state reported for file \(path)")
         }
         return facts
+    }
+
+    /// SHA-256 of the report without its `lock` line: who holds the run lock (this very run, when apply
+    /// re-reads the facts under it) is not something the plan depends on.
+    static func fingerprint(_ output: [UInt8]) -> String {
+        var kept: [UInt8] = []
+        kept.reserveCapacity(output.count)
+        var start = output.startIndex
+        while start < output.endIndex {
+            let end = output[start...].firstIndex(of: 10).map { $0 + 1 } ?? output.endIndex
+            if !output[start..<end].starts(with: Array("lock ".utf8)) { kept += output[start..<end] }
+            start = end
+        }
+        return SHA256.hex(kept)
     }
 
     /// The text after the first `count` space-separated words (paths may contain spaces).

@@ -58,6 +58,7 @@ public struct FactsCandidate: Sendable, Equatable {
 ///     clusterctl-facts 2
 ///     os CentOS release 5.11 (Final)                           (os-release's PRETTY_NAME on newer hosts)
 ///     family el5                                               (or: family unsupported)
+///     lock held|stale clusterctl-run-lock 1;id=…                (only while a run lock exists: RunLockInfo)
 ///     package memcached installed|absent
 ///     service memcached enabled|disabled running|stopped
 ///     file present 644 root root /etc/sysconfig/memcached     (mode, owner, group, then the path)
@@ -74,8 +75,9 @@ public struct FactsCandidate: Sendable, Equatable {
 ///     end-facts
 ///
 /// A host of a family that is not among the candidates reports only `os` and `family`.
-/// Nothing volatile is printed (no pids, no packet counters, no iptables-save date comments): an unchanged
-/// host yields byte-identical output, whose SHA-256 is the fingerprint that detects stale saved plans.
+/// Nothing volatile is printed (no pids, no packet counters, no iptables-save date comments) but the `lock`
+/// line, which the fingerprint leaves out: an unchanged host yields the same fingerprint, which detects stale
+/// saved plans.
 public enum FactsScript {
     public static let header = "clusterctl-facts 2"
 
@@ -85,6 +87,7 @@ public enum FactsScript {
             "LC_ALL=C; export LC_ALL",
             "echo '\(header)'",
             PlatformDetection.script(families: OSFamilies.all, root: root),
+            RunLockScripts.factsCommands,
             "case $cct_family in",
         ]
         for candidate in candidates {

@@ -25,7 +25,10 @@ public struct HostFacts: Sendable, Equatable {
     public var selinuxBooleans: [String: Bool] = [:]
     /// `type/port` → labeled.
     public var selinuxPorts: [String: Bool] = [:]
-    /// SHA-256 (hex) of the raw facts output: equal fingerprints = nothing the plan depends on changed.
+    /// The host's run lock, when some run holds it (`stale`: its holder's SSH session is gone).
+    public var runLock: RunLockInfo?
+    /// SHA-256 (hex) of the raw facts output (without the lock line): equal fingerprints = nothing the plan
+    /// depends on changed.
     public var fingerprint: String
 
     public init(osRelease: String = "", family: String = "", packages: [String: Bool] = [:],

@@ -38,6 +38,8 @@ public struct HostPlan: Sendable, Equatable {
     public var changes: [Change]
     /// Why this host could not be planned (unreachable, facts failed).
     public var error: String?
+    /// The run lock some apply held on the host when it was planned (plan does not lock; it shows it).
+    public var runLock: RunLockInfo?
 
     public init(host: Host, family: OSFamily?, osRelease: String? = nil, query: FactsQuery, fingerprint: String?,
                 changes: [Change], error: String? = nil) {

@@ -91,9 +91,11 @@ public struct PlanBuilder: Sendable {
                 guard let desired = target.candidates.first(where: { $0.family == candidate.family }) else {
                     throw FactsError(host: target.host.name, message: "no desired state for \(candidate.family.key)")
                 }
-                return HostPlan(host: target.host, family: desired.family, osRelease: facts.osRelease,
-                                query: candidate.query, fingerprint: facts.fingerprint,
-                                changes: try planner.changes(desired: desired, facts: facts))
+                var hostPlan = HostPlan(host: target.host, family: desired.family, osRelease: facts.osRelease,
+                                        query: candidate.query, fingerprint: facts.fingerprint,
+                                        changes: try planner.changes(desired: desired, facts: facts))
+                hostPlan.runLock = facts.runLock
+                return hostPlan
             } catch {
                 let query = target.candidates.count == 1 ? target.candidates[0].factsQuery : FactsQuery.none
                 return HostPlan(host: target.host, family: nil, osRelease: osRelease, query: query,
@@ -101,5 +103,17 @@ public struct PlanBuilder: Sendable {
             }
         }
         return Plan(hosts: hosts)
+    }
+
+    /// Apply's second look at a host under its run lock: the same desired state against the facts read then.
+    public func replanner(for targets: [HostTarget]) -> Replanner {
+        let planner = self.planner
+        let byName = Dictionary(targets.map { ($0.host.name, $0) }, uniquingKeysWith: { first, _ in first })
+        return { hostPlan, facts in
+            guard let desired = byName[hostPlan.host.name]?.candidates.first(where: { $0.family == hostPlan.family }) else {
+                throw FactsError(host: hostPlan.host.name, message: "no desired state to plan again with")
+            }
+            return try planner.changes(desired: desired, facts: facts)
+        }
     }
 }

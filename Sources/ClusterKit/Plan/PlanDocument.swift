@@ -28,6 +28,18 @@ public struct PlanDocument: Sendable, Equatable, Codable {
         public var facts: FactsQuery
         public var error: String?
         public var changes: [Change]
+        /// A run lock some apply held when the host was planned (information only: apply checks it again).
+        public var runLock: RunLockEntry?
+    }
+
+    public struct RunLockEntry: Sendable, Equatable, Codable {
+        public var id: String
+        public var by: String
+        public var pid: Int32
+        public var started: String
+        public var command: String
+        /// The holder's SSH session is gone: apply takes the lock over.
+        public var stale: Bool
     }
 
     public struct SSHEntry: Sendable, Equatable, Codable {
@@ -56,7 +68,9 @@ public struct PlanDocument: Sendable, Equatable, Codable {
                               jumpHost: h.ssh.jumpHost, config: h.ssh.config,
                               explicitKeys: h.ssh.explicitKeys.isEmpty ? nil : h.ssh.explicitKeys.sorted()),
                 os: hostPlan.family?.key, osRelease: hostPlan.osRelease, fingerprint: hostPlan.fingerprint, facts: hostPlan.query, error: hostPlan.error,
-                changes: hostPlan.changes)
+                changes: hostPlan.changes,
+                runLock: hostPlan.runLock.map { RunLockEntry(id: $0.id, by: $0.who, pid: $0.pid, started: $0.started,
+                                                             command: $0.command, stale: $0.stale) })
         }
     }
 

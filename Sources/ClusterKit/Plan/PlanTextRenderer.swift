@@ -10,7 +10,8 @@ public enum PlanTextRenderer {
                 out += "! \(name): cannot plan: \(error)\n"
                 continue
             }
-            let os = hostPlan.osRelease.map { " [\($0)" + (hostPlan.family.map { ", \($0.key)" } ?? "") + "]" } ?? ""
+            var os = hostPlan.osRelease.map { " [\($0)" + (hostPlan.family.map { ", \($0.key)" } ?? "") + "]" } ?? ""
+            if let lock = hostPlan.runLock { os += " " + lockNote(lock) }
             if hostPlan.changes.isEmpty {
                 out += "  \(name)\(os): no changes\n"
                 continue
@@ -21,6 +22,12 @@ public enum PlanTextRenderer {
         if !out.isEmpty { out += "\n" }
         for warning in plan.warnings { out += "! warning: \(warning)\n" }
         return out + plan.summary.line + "\n"
+    }
+
+    /// How the header shows a run lock: apply would wait for it (or fail), or take a stale one over.
+    static func lockNote(_ lock: RunLockInfo) -> String {
+        lock.stale ? "(stale run lock of \(lock), its SSH session gone: apply takes it over)"
+            : "(locked by \(lock))"
     }
 
     static func line(for change: Change) -> String {

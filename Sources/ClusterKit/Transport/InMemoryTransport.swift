@@ -58,6 +58,12 @@ public actor InMemoryTransport: HostTransport {
         armedRollback = nil
     }
 
+    // The run lock (`RunLockScripts`): its text while held, whether its holder's session still lives, and
+    // the lines appended to the journal.
+    public var runLock: String?
+    public var runLockHolderAlive = true
+    public internal(set) var journalLines: [String] = []
+
     public init() {}
 
     public func configure(_ body: @Sendable (isolated InMemoryTransport) -> Void) { body(self) }
@@ -69,6 +75,9 @@ public actor InMemoryTransport: HostTransport {
         await journal?.append("\(label): \(command)")
         if failingCommands.contains(where: command.contains) {
             return CommandResult(stderr: Array("simulated failure of: \(command)\n".utf8), exitStatus: 1)
+        }
+        if command == FactsGatherer.command, let result = runLockScript(String(decoding: stdin, as: UTF8.self)) {
+            return result
         }
         if command == FactsGatherer.command {
             return CommandResult(stdout: factsReport(script: String(decoding: stdin, as: UTF8.self)))
@@ -102,8 +111,9 @@ public actor InMemoryTransport: HostTransport {
 
     // MARK: facts
 
-    private func factsReport(script: String) -> [UInt8] {
+    func factsReport(script: String) -> [UInt8] {
         var out = "\(FactsScript.header)\nos \(osRelease)\nfamily \(family)\n"
+        if let runLock { out += "lock \(runLockHolderAlive ? "held" : "stale") \(runLock)\n" }
         let lines = script.split(separator: "\n").map(String.init)
         // Only this family's branch of `case $cct_family in … esac` runs.
         let branch = lines.drop { $0 != ShellQuote.quote(family) + ")" }.dropFirst().prefix { $0 != ";;" }

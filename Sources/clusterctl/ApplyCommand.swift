@@ -15,6 +15,9 @@ struct ApplyCommand: AsyncParsableCommand {
             Without a terminal on stdin, --yes is required. A firewall change arms a rollback on the host first \
             and must be confirmed over a new SSH connection; otherwise the host restores its previous rules \
             after --firewall-rollback-seconds and is reported failed. \
+            --serial N: a rolling apply (memcache hosts whose memcached restarts one at a time when \
+            php.sessionRedundancy > 1, cut off and refilled from the others; then web hosts N at a time, each \
+            batch checked over HTTP before the next; a failing batch stops the run). \
             Progress: on a terminal one live line per host; otherwise one timestamped line per finished step. \
             --json prints newline-delimited events on stdout (docs/events-json.md) and the text on stderr. \
             Each host with changes is locked for the run (/var/lib/clusterctl/run.lock): a host another apply \
@@ -39,6 +42,9 @@ struct ApplyCommand: AsyncParsableCommand {
             help: ArgumentHelp("Seconds after which a host restores its previous firewall rules unless a new SSH connection made after the change confirms it (5-3600).", valueName: "seconds"))
     var firewallRollbackSeconds: Int = HostApplier.defaultFirewallRollbackSeconds
 
+    @Option(help: ArgumentHelp("Rolling apply: restart the web hosts that need it N at a time, each batch only once the previous one serves PHP with the new settings over HTTP; memcache hosts restart one at a time when php.sessionRedundancy > 1. A failing batch stops the run.", valueName: "n"))
+    var serial: Int?
+
     @Option(name: .customLong("lock-timeout"),
             help: ArgumentHelp("How long to wait for a host's run lock held by another apply, e.g. 30s, 5m (default 0: fail at once).", valueName: "duration"))
     var lockTimeout = LockTimeout(seconds: 0)
@@ -53,6 +59,7 @@ struct ApplyCommand: AsyncParsableCommand {
         guard (5...3600).contains(firewallRollbackSeconds) else {
             throw ValidationError("--firewall-rollback-seconds must be between 5 and 3600, not \(firewallRollbackSeconds)")
         }
+        if let serial, serial < 1 { throw ValidationError("--serial must be at least 1, not \(serial)") }
     }
 
     func run() async throws {
@@ -90,11 +97,14 @@ struct ApplyCommand: AsyncParsableCommand {
         output.show("\n")
         output.beginApply(hosts: plan.hosts.map(\.host.name))
         let runLock = HostRunLock(identity: RunIdentity.current(), timeout: .seconds(lockTimeout.seconds))
-        let recap = await ClusterApplier(parallel: planning.parallel,
-                                         firewallRollbackSeconds: firewallRollbackSeconds,
-                                         events: output.handle, runLock: runLock,
-                                         interruption: signals.interruption, replan: replan)
-            .apply(plan, pool: pool, checkFingerprints: savedPlan != nil)
+        let applier = ClusterApplier(parallel: planning.parallel, firewallRollbackSeconds: firewallRollbackSeconds,
+                                     events: output.handle, runLock: runLock,
+                                     interruption: signals.interruption, replan: replan)
+        let recap = if let serial {
+            await RollingApplier(applier: applier, batchSize: serial).apply(plan, pool: pool, checkFingerprints: savedPlan != nil)
+        } else {
+            await applier.apply(plan, pool: pool, checkFingerprints: savedPlan != nil)
+        }
         await pool.closeAll()
         output.endApply(recap)
         if signals.interruption.isRequested { throw ExitCode(130) }

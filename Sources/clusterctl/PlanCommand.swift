@@ -85,17 +85,21 @@ struct PlanningOptions: ParsableArguments {
         let inventory = try inventoryOption.load()
         let builder = PlanBuilder()
         let targets: [HostTarget]
+        let webSettings: [PHPIniSetting]
         do {
             let templates = try TemplateSet(overridesDirectory: templatesDirectory)
             targets = try builder.targets(inventory: inventory, renderer: Renderer(templates: templates), limit: hostLimit)
+            webSettings = try Renderer(templates: templates).render(inventory).first { $0.host.roles.contains(.web) }?.phpIniSettings ?? []
         } catch {
             Console.failedBeforeHosts(error, "Nothing was changed on any host.")
             throw ExitCode.failure
         }
         // Without a pool from the caller (plain `plan`), connections end with the plan.
         let ownPool = pool == nil ? Self.sshPool() : nil
-        let plan = await builder.plan(targets, pool: pool ?? ownPool!, parallel: parallel)
+        var plan = await builder.plan(targets, pool: pool ?? ownPool!, parallel: parallel)
         await ownPool?.closeAll()
+        plan.session = SessionRedundancyNotes.session(inventory: inventory, webSettings: webSettings)
+        plan.warnings = SessionRedundancyNotes.warnings(for: plan, handler: inventory.php.sessionHandler)
         return (plan, builder.replanner(for: targets))
     }
 

@@ -14,7 +14,9 @@ struct VerifyCommand: AsyncParsableCommand {
             other inventory host does; PHP loads the session handler's extension with the expected \
             session.save_handler/save_path; every web host places sessions alike (handler, server list, \
             hashing), and a session written on each web host is read on the next one (a ring, so the time \
-            grows with the hosts, not their pairs), through PHP and over HTTP. Test sessions and pages are removed afterwards. Exit status 0 only if \
+            grows with the hosts, not their pairs), through PHP and over HTTP; with --failover, each memcache \
+            host is then cut off from the web hosts in turn and sessions written before must still be read and \
+            new ones written. Test sessions and pages are removed afterwards. Exit status 0 only if \
             every check passes. Progress: on a terminal one live line per host (the phase it is in); otherwise one \
             timestamped line per host and phase. --json prints one document at the end (unchanged since it was \
             introduced); --json-events prints newline-delimited events as apply --json does (docs/events-json.md).
@@ -33,6 +35,9 @@ struct VerifyCommand: AsyncParsableCommand {
     // A separate flag rather than a new meaning of --json: scripts already parse verify's single document.
     @Flag(name: .customLong("json-events"), help: "Print newline-delimited JSON events on stdout (docs/events-json.md); text goes to stderr.")
     var jsonEvents = false
+
+    @Flag(help: "Also cut each memcache host off from the web hosts in turn (an iptables REJECT rule on it, removed afterwards and by a guard on the host after 120 s whatever happens) and check that sessions written before are still read on every web host and new ones can be written.")
+    var failover = false
 
     @OptionGroup var outputOptions: OutputOptions
 
@@ -63,8 +68,10 @@ struct VerifyCommand: AsyncParsableCommand {
         if !json { output.beginVerify(hosts: inventory.hosts.map(\.name)) }
         var progress: VerifyEventSink = { _ in }
         if !json { progress = { event in output.verifyProgress(event) } }
-        let report = await Verifier(inventory: inventory, expected: expected, connect: output.logging(connect),
-                                    events: progress).run()
+        var verifier = Verifier(inventory: inventory, expected: expected, connect: output.logging(connect),
+                                events: progress)
+        verifier.failover = failover
+        let report = await verifier.run()
         output.endVerify(report)
         if json {
             struct Document: Encodable { var passed: Bool; var checks: [VerifyCheck] }

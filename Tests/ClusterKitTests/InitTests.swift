@@ -24,7 +24,7 @@ import Testing
         #expect(inventory.php == PHPSettings())
         #expect(inventory.firewall == FirewallSettings())
         for key in ["\"port\": 22", "\"port\": 11211", "\"maxConnections\": 1024", "\"cacheSizeMB\": 64",
-                    "\"extraOptions\": []", "\"sessionHandler\": \"memcache\"", "\"allowFrom\": []"] {
+                    "\"extraOptions\": []", "\"sessionHandler\": \"memcache\"", "\"sessionRedundancy\": 1", "\"allowFrom\": []"] {
             #expect(starter.json.contains(key), "\(key) not written out")
         }
     }

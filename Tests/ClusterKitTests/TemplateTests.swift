@@ -82,9 +82,9 @@ import Testing
         ("{{! comment\nspanning lines }}\n{{#memcacheServers}}{{url}} {{hostname}}{{/memcacheServers}}\n", 3,
          "unknown variable \"hostname\"; did you mean \"hostName\"?"),
         ("{{#webHosts}}\n{{source}}\n{{/webHosts}}\n", 2,
-         "unknown variable \"source\"; available here: address, cacheSizeMB, extraOptions, firewallChain, hostName, isMemcache, isWeb, maxConnections, memcacheServers, memcachedPort, memcachedSources, memcachedUser, name, osFamily, privateAddress, savePath, sessionHandler, sshPort, webHosts"),
+         "unknown variable \"source\"; available here: address, cacheSizeMB, extraOptions, firewallChain, hostName, isMemcache, isWeb, maxConnections, memcacheServers, memcachedPort, memcachedSources, memcachedUser, name, osFamily, privateAddress, savePath, sessionHandler, sessionRedundancy, sessionRedundancySettings, sshPort, webHosts"),
         ("{{=<% %>=}}\nA=<% memcachedPort %>\nB=<% nope %>\n", 3,
-         "unknown variable \"nope\"; available here: address, cacheSizeMB, extraOptions, firewallChain, hostName, isMemcache, isWeb, maxConnections, memcacheServers, memcachedPort, memcachedSources, memcachedUser, osFamily, privateAddress, savePath, sessionHandler, sshPort, webHosts"),
+         "unknown variable \"nope\"; available here: address, cacheSizeMB, extraOptions, firewallChain, hostName, isMemcache, isWeb, maxConnections, memcacheServers, memcachedPort, memcachedSources, memcachedUser, osFamily, privateAddress, savePath, sessionHandler, sessionRedundancy, sessionRedundancySettings, sshPort, webHosts"),
         ("x\n{{> other}}\n", 2, "partials and template inheritance are not supported ({{> other}})"),
         ("{{^first()}}, {{/first()}}\n", 1, "\"first()\" is only meaningful inside a list section"),
     ])

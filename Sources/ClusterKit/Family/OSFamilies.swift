@@ -56,6 +56,13 @@ public enum OSFamilies {
         default:
             break
         }
+        // What EPEL 5, EL 6/7 base and EPEL 6/7 ship (SessionExtension); EL 8 (Remi) and EPEL 9 have the newest.
+        switch version {
+        case 5: family.sessionExtensionLines = [.memcache: .memcache2, .memcached: .memcached1]
+        case 6: family.sessionExtensionLines = [.memcache: .memcache3, .memcached: .memcached1]
+        case 7: family.sessionExtensionLines = [.memcache: .memcache3, .memcached: .memcached2]
+        default: break
+        }
         return family
     }
 

@@ -47,6 +47,11 @@ public struct OSFamily: Sendable, CustomStringConvertible {
     /// What to tell the operator when installing a package fails, by package (a repository it needs that
     /// clusterctl does not enable by itself).
     public var installHints: [String: String] = [:]
+    /// Which line of each session extension the family's package is (`SessionExtension`): what the session
+    /// redundancy settings are written for, and whether it can keep a session on several servers at all.
+    public var sessionExtensionLines: [SessionHandler: SessionExtension.Line] = [
+        .memcache: .memcache4, .memcached: .memcached3,
+    ]
     /// The packages that bring `semanage`, installed on hosts whose port must be labeled.
     public var selinuxPortTools: [String]
     /// Saves the running iptables rules where the OS restores them from at boot.
@@ -61,6 +66,10 @@ public struct OSFamily: Sendable, CustomStringConvertible {
         if roles.contains(.web) { result += webPackages + [extensionPackages[sessionHandler]].compactMap { $0 } }
         if firewall && !roles.isEmpty { result += firewallPackages.filter { !result.contains($0) } }
         return result
+    }
+
+    public func sessionExtension(_ handler: SessionHandler) -> SessionExtension {
+        SessionExtension(handler, sessionExtensionLines[handler] ?? (handler == .memcache ? .memcache4 : .memcached3))
     }
 
     /// Service names for a host with these roles, in start order.

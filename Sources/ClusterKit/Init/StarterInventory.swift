@@ -130,7 +130,7 @@ public struct StarterInventory: Sendable, Equatable {
                 "cacheSizeMB": \(memcached.cacheSizeMB),
                 "extraOptions": []
               },
-              "php": { "sessionHandler": \(Self.string(php.sessionHandler.rawValue)) },
+              "php": { "sessionHandler": \(Self.string(php.sessionHandler.rawValue)), "sessionRedundancy": \(php.sessionRedundancy) },
               "firewall": { "allowFrom": [] },
               "hosts": {
             \(hostLines.joined(separator: ",\n"))

@@ -118,7 +118,13 @@ public enum SessionHandler: String, Sendable, Codable, CaseIterable {
 
 public struct PHPSettings: Sendable, Equatable {
     public var sessionHandler: SessionHandler
-    public init(sessionHandler: SessionHandler = .memcache) { self.sessionHandler = sessionHandler }
+    /// How many memcached servers hold each session (1…number of memcache hosts): with 2 or more, any one
+    /// memcache host can go away without losing a session (`SessionExtension` says how each extension does it).
+    public var sessionRedundancy: Int
+    public init(sessionHandler: SessionHandler = .memcache, sessionRedundancy: Int = 1) {
+        self.sessionHandler = sessionHandler
+        self.sessionRedundancy = sessionRedundancy
+    }
 }
 
 public struct FirewallSettings: Sendable, Equatable {

@@ -8,7 +8,7 @@ struct InventoryDecoder {
     static let rootKeys = ["os", "ssh", "memcached", "php", "firewall", "hosts"]
     static let sshKeys = ["user", "port", "identityFile", "knownHostsFile", "become", "jumpHost", "config"]
     static let memcachedKeys = ["port", "user", "maxConnections", "cacheSizeMB", "extraOptions"]
-    static let phpKeys = ["sessionHandler"]
+    static let phpKeys = ["sessionHandler", "sessionRedundancy"]
     static let firewallKeys = ["allowFrom"]
     static let hostKeys = ["roles", "address", "privateAddress", "os", "ssh"]
     /// memcached options that clusterctl already sets from other fields: a second copy would silently win or lose.
@@ -45,6 +45,7 @@ struct InventoryDecoder {
         }
         checkMemcachedPort(memcached.port, position: portNode?.position ?? members["memcached"]?.value.position ?? root.position,
                            hosts: hosts)
+        checkSessionRedundancy(php.sessionRedundancy, php: members["php"]?.value, hosts: hosts)
         return problems.isEmpty ? Inventory(ssh: ssh, memcached: memcached, php: php, firewall: firewall, hosts: hosts) : nil
     }
 
@@ -87,6 +88,9 @@ struct InventoryDecoder {
         }), let handler = SessionHandler(rawValue: name) {
             settings.sessionHandler = handler
         }
+        if let copies = integer(members["sessionRedundancy"], path: "php.sessionRedundancy", rule: Self.positive) {
+            settings.sessionRedundancy = copies
+        }
         return settings
     }
 
@@ -110,6 +114,18 @@ struct InventoryDecoder {
             report("memcached.port", position, "port \(port) is also the SSH port of memcache host \(host.name); "
                    + "the firewall would drop SSH from everyone but the web hosts")
         }
+    }
+
+    /// A session cannot have more copies than there are memcache hosts to hold them.
+    private mutating func checkSessionRedundancy(_ copies: Int, php: JSONNode?, hosts: [Host]) {
+        let servers = hosts.filter { $0.roles.contains(.memcache) }.count
+        guard copies > 1, servers > 0, copies > servers, let php else { return }
+        var position = php.position
+        if case .object(let fields) = php.value, let node = fields.first(where: { $0.key == "sessionRedundancy" })?.value {
+            position = node.position
+        }
+        report("php.sessionRedundancy", position, "\(copies) copies of each session need \(copies) memcache hosts; "
+               + "the inventory has \(servers) (at most \(servers))")
     }
 
     /// `os` names a family key; anything else would make plan refuse every host it is given to.

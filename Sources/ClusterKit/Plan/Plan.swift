@@ -1,6 +1,11 @@
 /// The changes for every selected host, plus what is needed to apply them later (saved plans).
 public struct Plan: Sendable, Equatable {
     public var hosts: [HostPlan]
+    /// What the operator should know before applying (sessions a memcached restart loses: `SessionRedundancyNotes`).
+    public var warnings: [String] = []
+    /// `php.sessionRedundancy` the plan was made for (`apply --serial` restarts memcache hosts one at a time
+    /// only when a session has another copy), and the session lines the web hosts must serve afterwards.
+    public var session = PlanSession()
 
     public init(hosts: [HostPlan]) {
         self.hosts = hosts
@@ -71,5 +76,23 @@ public struct PlanSummary: Sendable, Equatable, Codable {
     public var line: String {
         "Plan: \(changedHosts) of \(hosts) hosts change; \(packages) packages, \(files) files, \(services) services, "
             + "\(firewallChains) firewall chains."
+    }
+}
+
+/// The session settings a plan converges the web hosts to.
+public struct PlanSession: Sendable, Equatable, Codable {
+    public var redundancy: Int
+    /// php.ini keys and values (without quotes) PHP must report once a web host serves the new settings.
+    public var settings: [String: String]
+    /// `memcached.port`: where a restarted memcached must answer again.
+    public var memcachedPort: Int
+    /// Every web host's private address: whom a memcache host is cut off from while its memcached restarts.
+    public var webSources: [String]
+
+    public init(redundancy: Int = 1, settings: [String: String] = [:], memcachedPort: Int = 11211, webSources: [String] = []) {
+        self.redundancy = redundancy
+        self.settings = settings
+        self.memcachedPort = memcachedPort
+        self.webSources = webSources
     }
 }

@@ -11,6 +11,9 @@ public struct PlanDocument: Sendable, Equatable, Codable {
     public var version: Int
     public var summary: PlanSummary
     public var hosts: [HostEntry]
+    /// Added after version 2 (absent in older saved plans): `Plan.warnings` and `Plan.session`.
+    public var warnings: [String]?
+    public var session: PlanSession?
 
     public struct HostEntry: Sendable, Equatable, Codable {
         public var name: String
@@ -54,6 +57,8 @@ public struct PlanDocument: Sendable, Equatable, Codable {
         format = Self.formatName
         version = Self.currentVersion
         summary = plan.summary
+        warnings = plan.warnings
+        session = plan.session
         hosts = plan.hosts.map { hostPlan in
             let h = hostPlan.host
             return HostEntry(
@@ -70,7 +75,7 @@ public struct PlanDocument: Sendable, Equatable, Codable {
     }
 
     public var plan: Plan {
-        Plan(hosts: hosts.map { entry in
+        var plan = Plan(hosts: hosts.map { entry in
             var ssh = SSHSettings(user: entry.ssh.user, port: entry.ssh.port, identityFile: entry.ssh.identityFile,
                                   knownHostsFile: entry.ssh.knownHostsFile, become: entry.ssh.become)
             ssh.jumpHost = entry.ssh.jumpHost
@@ -82,6 +87,9 @@ public struct PlanDocument: Sendable, Equatable, Codable {
                             query: entry.facts, fingerprint: entry.fingerprint, changes: entry.changes,
                             error: entry.error)
         })
+        plan.warnings = warnings ?? []
+        plan.session = session ?? PlanSession()
+        return plan
     }
 
     public func encoded() throws -> [UInt8] {

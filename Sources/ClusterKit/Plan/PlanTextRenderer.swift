@@ -20,6 +20,7 @@ public enum PlanTextRenderer {
             for change in hostPlan.changes { out += line(for: change) }
         }
         if !out.isEmpty { out += "\n" }
+        for warning in plan.warnings { out += "! warning: \(warning)\n" }
         return out + plan.summary.line + "\n"
     }
 

@@ -40,6 +40,10 @@ public enum TemplateContext {
         .init(name: "savePath", shape: .value,
               meaning: "the session.save_path value without quotes, in the handler's format "
                   + "(`tcp://10.180.0.5:11211, tcp://10.180.0.6:11211` or `10.180.0.5:11211,10.180.0.6:11211`)"),
+        .init(name: "sessionRedundancy", shape: .value,
+              meaning: "`php.sessionRedundancy`: how many memcached servers hold each session (`1`)"),
+        .init(name: "sessionRedundancySettings", shape: .list(["key": .value, "value": .value]),
+              meaning: "the php.ini lines that give each session that many copies with the extension the host's family ships (`key`, `value`; see [Session redundancy](#session-redundancy))"),
         .init(name: "memcacheServers", shape: .list(["name": .value, "privateAddress": .value, "port": .value, "url": .value]),
               meaning: "every memcache host by name: `name`, `privateAddress`, `port`, `url` (one save_path entry)"),
         .init(name: "webHosts", shape: .list(["name": .value, "privateAddress": .value]),
@@ -89,6 +93,9 @@ public enum TemplateContext {
             "sessionHandler": handler.rawValue,
             "savePath": servers.compactMap { $0["url"] as? String }.joined(separator: separator),
             "memcacheServers": servers,
+            "sessionRedundancy": String(inventory.php.sessionRedundancy),
+            "sessionRedundancySettings": family.sessionExtension(handler).settings(copies: inventory.php.sessionRedundancy)
+                .map { ["key": $0.key, "value": $0.value] as [String: any Sendable] },
             "webHosts": inventory.webHosts.map { ["name": $0.name, "privateAddress": $0.privateAddress] as [String: any Sendable] },
             "firewallChain": chain,
             "memcachedSources": sources.map { ["source": $0] as [String: any Sendable] },

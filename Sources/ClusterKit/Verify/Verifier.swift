@@ -34,6 +34,8 @@ public struct Verifier: Sendable {
     let token: String
     /// Progress, phase by phase and host by host (see `VerifyEvent`); none by default.
     let events: VerifyEventSink
+    /// Also cut each memcache host off in turn and check that sessions survive (`FailoverCheck`).
+    public var failover = false
 
     public init(inventory: Inventory, expected: ExpectedSession, paths: Paths = Paths(),
                 token: String = Verifier.randomToken(), connect: @escaping HostConnector,
@@ -85,6 +87,11 @@ public struct Verifier: Sendable {
         }
         checks += await phase("sessions", on: web) {
             await SessionSharingCheck(verifier: self, sessions: sessions, phpInis: phpInis).run()
+        }
+        if failover {
+            checks += await phase("failover", on: memcache + web) {
+                await FailoverCheck(verifier: self, sessions: sessions, phpInis: phpInis).run()
+            }
         }
         await sessions.closeAll()
         return VerifyReport(checks: checks)

@@ -2,7 +2,8 @@
 /// lines elsewhere, or `check` events (JSON). Verify runs in phases (connect, memcached, reachability, php,
 /// sessions), each on many hosts at once; every check of the final report is sent in exactly one `checked`.
 public enum VerifyEvent: Sendable, Equatable {
-    /// A phase starts on `host` (`what`: `connect`, `memcached`, `reachability`, `php`, `sessions`).
+    /// A phase starts on `host` (`what`: `connect`, `memcached`, `reachability`, `php`, `sessions`, and `failover`
+    /// with `verify --failover`).
     case checking(host: String, what: String)
     /// The phase is over for `host`, with the checks it produced there (possibly none).
     case checked(host: String, what: String, checks: [VerifyCheck], seconds: Double)

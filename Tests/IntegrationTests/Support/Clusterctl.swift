@@ -37,12 +37,19 @@ func http(_ address: String, _ path: String, sessionID: String) async throws -> 
 
 /// The cluster's inventory with another cacheSizeMB, written next to it.
 func inventoryWith(_ cluster: TestCluster, cacheSizeMB: Int) throws -> String {
+    try inventoryVariant(cluster, "cache\(cacheSizeMB)") { json in
+        var memcached = json["memcached"] as? [String: Any] ?? [:]
+        memcached["cacheSizeMB"] = cacheSizeMB
+        json["memcached"] = memcached
+    }
+}
+
+/// The cluster's inventory changed by `edit`, written next to it as inventory-NAME.json.
+func inventoryVariant(_ cluster: TestCluster, _ name: String, _ edit: (inout [String: Any]) -> Void) throws -> String {
     let data = try Data(contentsOf: URL(fileURLWithPath: cluster.inventoryPath))
     var json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-    var memcached = json["memcached"] as? [String: Any] ?? [:]
-    memcached["cacheSizeMB"] = cacheSizeMB
-    json["memcached"] = memcached
-    let path = (cluster.inventoryPath as NSString).deletingLastPathComponent + "/inventory-cache\(cacheSizeMB).json"
+    edit(&json)
+    let path = (cluster.inventoryPath as NSString).deletingLastPathComponent + "/inventory-\(name).json"
     try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted]).write(to: URL(fileURLWithPath: path))
     return path
 }

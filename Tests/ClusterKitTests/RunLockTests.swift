@@ -101,6 +101,38 @@ import Testing
         guard case .held(_, _, true) = try await acquire("dddd") else { Issue.record("claimed lock taken"); return }
     }
 
+    /// The watcher left beside the lock, with a `sleep` standing in for the holder's sshd session: when the
+    /// session ends with the lock still the run's, the host runs the cleanup and removes the lock by itself
+    /// (a second Ctrl-C, a killed controller); a lock that another run owns by then is left alone.
+    @Test(arguments: [false, true])
+    func theWatcherRemovesTheLockWhenTheHoldersSessionEnds(replacedByAnotherRun: Bool) async throws {
+        let directory = NSTemporaryDirectory() + "cct-runlock-watch-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let other = "clusterctl-run-lock 1;id=oooo;by=x@y;pid=2;started=t;session=-;command=c"
+        let script = RunLockScripts.functions + """
+
+            l=\(ShellQuote.quote(directory + "/run.lock"))
+            sleep 30 & sp=$!
+            cct_stat $sp; set -- $r
+            cct_info="clusterctl-run-lock 1;id=wwww;by=x@y;pid=1;started=t;session=$sp:${20};command=c"
+            ln -s "$cct_info" "$l"
+            \(RunLockScripts.watcher("touch " + ShellQuote.quote(directory + "/cleaned")))
+            sleep 1.5
+            [ "$(readlink "$l")" = "$cct_info" ] && echo held-while-alive
+            \(replacedByAnotherRun ? "rm -f \"$l\"; ln -s \(ShellQuote.quote(other)) \"$l\"" : ":")
+            kill $sp; wait $sp 2>/dev/null
+            i=0; while [ "$(readlink "$l" 2>/dev/null)" = "$cct_info" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+            sleep 1.5
+            readlink "$l" || echo no-lock
+            [ -f \(ShellQuote.quote(directory + "/cleaned")) ] && echo cleaned
+            ls -a \(ShellQuote.quote(directory)) | grep -c takeover
+            """
+        let result = try await LocalShellTransport().run("/bin/sh -s", stdin: Array(script.utf8))
+        let expected = replacedByAnotherRun ? ["held-while-alive", other, "0"] : ["held-while-alive", "no-lock", "cleaned", "0"]
+        #expect(result.stdoutText.split(separator: "\n").map(String.init) == expected, "\(result.stdoutText)\(result.stderrText)")
+    }
+
     @Test func sessionOfThisShellIsFoundThroughSshdAncestorsOnly() async throws {
         let result = try await LocalShellTransport().run(RunLockScripts.functions + "\ncct_session; cct_alive \"$$:0\" && echo alive-wrong-start; cct_stat $$; set -- $r; cct_alive \"$$:${20}\" && echo alive", stdin: [])
         #expect(result.stdoutText == "-\nalive\n", "\(result.stderrText)")

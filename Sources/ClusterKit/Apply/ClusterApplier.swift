@@ -149,8 +149,11 @@ public struct ClusterApplier: Sendable {
         let waitStart = ContinuousClock.now
         let acquired: HostRunLock.Acquired
         do {
+            // The same cleanup, run by the host itself if this run is aborted while it holds the lock.
+            let quietCleanup = hostPlan.query.files.map { "rm -f \(ShellQuote.quote(RemoteFileWriter.temporaryPrefix(for: $0)))*" }
             acquired = try await lock.acquire(host: name, transport: transport,
                                               then: (cleanup + [FactsScript.script(for: candidates)]).joined(separator: "\n"),
+                                              whenHolderGone: quietCleanup.joined(separator: "\n"),
                                               interruption: interruption) { holder in
                 waitStep = "wait for the run lock held by " + (holder.map(\.description) ?? "another run")
                 events(.stepStarted(host: name, step: waitStep!))

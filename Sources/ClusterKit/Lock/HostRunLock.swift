@@ -29,10 +29,13 @@ public struct HostRunLock: Sendable {
 
     /// Tries until the lock is taken, the timeout passes (`RunLockHeld`) or `interruption` is requested
     /// (`ApplyInterrupted`). `waiting` is told once, when the first attempt finds the lock held.
-    public func acquire(host: String, transport: HostTransport, then rest: String, interruption: ApplyInterruption?,
+    /// `whenHolderGone`: what the host runs by itself if this run's connection ends while it holds the lock
+    /// (`RunLockScripts.watcher`), before the lock is removed.
+    public func acquire(host: String, transport: HostTransport, then rest: String, whenHolderGone: String = "",
+                        interruption: ApplyInterruption?,
                         waiting: (RunLockInfo?) -> Void) async throws -> Acquired {
         let script = RunLockScripts.acquire(prefix: RunLockInfo.prefix(identity, id: lockID), command: identity.command,
-                                            then: rest)
+                                            then: rest, whenHolderGone: whenHolderGone)
         let clock = ContinuousClock(), deadline = clock.now + timeout
         var toldWaiting = false
         while true {

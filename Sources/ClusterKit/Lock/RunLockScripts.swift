@@ -45,8 +45,11 @@ public enum RunLockScripts {
     /// (then `run-lock took-over OLDINFO` when a stale lock was replaced), `run-lock held INFO`, `run-lock
     /// claimed INFO` (a stale lock another run is taking over) or `run-lock error MESSAGE`; only when
     /// acquired does the rest of the script (`then`) run.
+    /// `whenHolderGone`: commands the lock's watcher runs, before removing the lock, if the holder's
+    /// connection ends while the lock is still its own (see `watcher`).
     /// `path`: another place for the lock (tests run the real script in a temporary directory).
-    public static func acquire(prefix: String, command: String, then rest: String, path: String = path) -> String {
+    public static func acquire(prefix: String, command: String, then rest: String, whenHolderGone: String = "",
+                               path: String = path) -> String {
         """
         \(acquireMarker)
         umask 022
@@ -74,7 +77,32 @@ public enum RunLockScripts {
           [ "$(readlink "$l" 2>/dev/null)" = "$old" ] && rm -f "$l" && took=$old
           rm -f "$l.takeover-$oid"
         done
+        \(watcher(whenHolderGone))
         \(rest)
+        """
+    }
+
+    /// A process left on the host beside the lock: while the lock is ours and the holder's sshd session
+    /// lives, it only looks once a second. When the session ends with the lock still ours — the controller
+    /// aborted (a second Ctrl-C), was killed, or lost the network — it takes the takeover claim (so it never
+    /// races a run taking the lock over), runs `whenGone` (the temporary-file cleanup) and removes the lock.
+    /// A normal release makes it exit within a second. Nothing is left where no sshd session was found.
+    static func watcher(_ whenGone: String) -> String {
+        """
+        cct_lock_s=$(cct_field session "$cct_info"); cct_lock_id=$(cct_field id "$cct_info")
+        case $cct_lock_s in *:*)
+          (
+            trap '' HUP INT TERM PIPE
+            while cct_alive "$cct_lock_s" && [ "$(readlink "$l" 2>/dev/null)" = "$cct_info" ]; do sleep 1; done
+            if [ "$(readlink "$l" 2>/dev/null)" = "$cct_info" ] && ln -s watcher "$l.takeover-$cct_lock_id" 2>/dev/null; then
+              if [ "$(readlink "$l" 2>/dev/null)" = "$cct_info" ]; then
+                \(whenGone.isEmpty ? ":" : whenGone)
+                rm -f "$l"
+              fi
+              rm -f "$l.takeover-$cct_lock_id"
+            fi
+          ) </dev/null >/dev/null 2>&1 &
+        esac
         """
     }
 

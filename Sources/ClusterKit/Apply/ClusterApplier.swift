@@ -150,7 +150,7 @@ public struct ClusterApplier: Sendable {
         let acquired: HostRunLock.Acquired
         do {
             // The same cleanup, run by the host itself if this run is aborted while it holds the lock.
-            let quietCleanup = hostPlan.query.files.map { "rm -f \(ShellQuote.quote(RemoteFileWriter.temporaryPrefix(for: $0)))*" }
+            let quietCleanup = hostPlan.query.files.map(RemoteFileWriter.removeTemporariesCommand(for:))
             acquired = try await lock.acquire(host: name, transport: transport,
                                               then: (cleanup + [FactsScript.script(for: candidates)]).joined(separator: "\n"),
                                               whenHolderGone: quietCleanup.joined(separator: "\n"),

@@ -16,6 +16,11 @@ public enum RemoteFileWriter {
         return "\(directory)/.\(name).clusterctl-tmp-"
     }
 
+    /// Removes every temporary file of `path` (left by a write that was killed between upload and rename).
+    public static func removeTemporariesCommand(for path: String) -> String {
+        "rm -f \(ShellQuote.quote(temporaryPrefix(for: path)))*"
+    }
+
     /// The command that finishes the write once the temporary file is uploaded; removes it on failure.
     public static func commitCommand(path: String, temporary: String, mode: Int32, owner: String, group: String) -> String {
         let f = ShellQuote.quote(path), t = ShellQuote.quote(temporary)
@@ -27,7 +32,7 @@ public enum RemoteFileWriter {
             // Temporary files of a run killed between upload and mv (issue 14). Once ours is moved, any left
             // is stale; here rather than in the facts script, whose output must stay free of such leftovers
             // (its hash fingerprints a saved plan). A killed write is planned again, so the next apply gets here.
-            "rm -f \(ShellQuote.quote(temporaryPrefix(for: path)))*",
+            removeTemporariesCommand(for: path),
         ]
         return "{ " + steps.joined(separator: " && ") + "; } || { rm -f \(t); exit 1; }"
     }

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """scripts/bench --compare: writes the peers' inputs from the test cluster's inventory.json.
 
-  peers.py STATE OUTDIR   writes OUTDIR/job.json (pyinfra_deploy.py reads it through BENCH_JOB),
-                          OUTDIR/pyinfra-inventory.py and OUTDIR/ansible-inventory.json
+  peers.py STATE OUTDIR RENDERED   writes OUTDIR/job.json (pyinfra_deploy.py reads it through BENCH_JOB),
+                                   OUTDIR/pyinfra-inventory.py and OUTDIR/ansible-inventory.json;
+                                   RENDERED is `clusterctl render --out` of the same inventory
 
 Hosts in name order, as clusterctl renders them (the firewall's sources, session.save_path), so that the
 peers write byte for byte what clusterctl writes and `clusterctl plan` afterwards finds nothing to change.
@@ -10,7 +11,7 @@ peers write byte for byte what clusterctl writes and `clusterctl plan` afterward
 import json
 import sys
 
-state, out = sys.argv[1], sys.argv[2]
+state, out, rendered = sys.argv[1], sys.argv[2], sys.argv[3]
 inventory = json.load(open(f"{state}/inventory.json"))
 hosts = inventory["hosts"]
 names = sorted(hosts)
@@ -22,12 +23,27 @@ def private(role):
     return [hosts[n]["privateAddress"] for n in names if role in hosts[n]["roles"]]
 
 
+def php_extra():
+    """The php.ini lines clusterctl sets besides the handler and the path (the session redundancy settings of
+    the extension version the family ships), as clusterctl renders them for the first web host."""
+    web = next(n for n in names if "web" in hosts[n]["roles"])
+    settings = []
+    for line in open(f"{rendered}/{web}/php-session.ini"):
+        if line.startswith(";") or "=" not in line:
+            continue
+        key, value = (part.strip() for part in line.split("=", 1))
+        if key not in ("session.save_handler", "session.save_path"):
+            settings.append([key, value])
+    return settings
+
+
 job = {
     "port": port,
     "hosts": {hosts[n]["address"]: {"name": n, "role": hosts[n]["roles"][0], "private": hosts[n]["privateAddress"]}
               for n in names},
     "memcache": private("memcache"),
     "web": private("web"),
+    "phpExtra": php_extra(),
 }
 json.dump(job, open(f"{out}/job.json", "w"), indent=1)
 
@@ -45,7 +61,7 @@ ansible = {"all": {
         # Targets are namespaces over this machine's /usr: its Python is theirs.
         "ansible_python_interpreter": "/usr/bin/python3",
         "ansible_ssh_common_args": f"-o UserKnownHostsFile={ssh['knownHostsFile']} -o StrictHostKeyChecking=yes",
-        "port": port, "memcache": job["memcache"], "web": job["web"],
+        "port": port, "memcache": job["memcache"], "web": job["web"], "php_extra": job["phpExtra"],
     },
     "children": {role: {"hosts": {hosts[n]["address"]: {"name": n, "private": hosts[n]["privateAddress"]}
                                   for n in names if role in hosts[n]["roles"]}}

@@ -4,6 +4,7 @@
 # The job (addresses, port) comes from the JSON file named by BENCH_JOB, written by scripts/bench.
 import json
 import os
+import re
 from io import StringIO
 
 from pyinfra import host
@@ -63,5 +64,8 @@ else:
                          line=r"^session\.save_handler\s*=.*$", replace="session.save_handler = memcache")
     path = files.line(name="session.save_path", path="/etc/php.ini",
                       line=r"^session\.save_path\s*=.*$", replace=f'session.save_path = "{save_path}"')
+    # The redundancy settings: appended where missing (files.line has no "insert after"); PHP reads them anywhere.
+    extra = [files.line(name=key, path="/etc/php.ini", line=rf"^{re.escape(key)}\s*=.*$", replace=f"{key} = {value}")
+             for key, value in job["phpExtra"]]
     firewall(["-A CLUSTERCTL -p tcp -m tcp --dport 80 -j ACCEPT", "-A CLUSTERCTL -p tcp -m tcp --dport 443 -j ACCEPT"])
-    service("httpd", lambda: handler.did_change() or path.did_change())
+    service("httpd", lambda: any(op.did_change() for op in [handler, path, *extra]))

@@ -75,8 +75,9 @@ public struct FactsCandidate: Sendable, Equatable {
 ///     end-facts
 ///
 /// A host of a family that is not among the candidates reports only `os` and `family`.
-/// Nothing volatile is printed (no pids, no packet counters, no iptables-save date comments) but the `lock`
-/// line, which the fingerprint leaves out: an unchanged host yields the same fingerprint, which detects stale
+/// Nothing volatile is kept (no pids; iptables-save's date comments and packet counters are dropped by the
+/// parser, which is cheaper than a grep and a sed on every host) but the `lock` line, which the fingerprint
+/// leaves out: an unchanged host yields the same fingerprint, which detects stale
 /// saved plans.
 public enum FactsScript {
     public static let header = "clusterctl-facts 2"
@@ -92,7 +93,7 @@ public enum FactsScript {
         ]
         for candidate in candidates {
             lines.append(ShellQuote.quote(candidate.family.key) + ")")
-            lines.append(queryCommands(candidate.query, family: candidate.family))
+            lines.append(queryCommands(candidate.query, family: candidate.family, root: root))
             lines.append(";;")
         }
         lines.append("esac")
@@ -100,13 +101,13 @@ public enum FactsScript {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    static func queryCommands(_ query: FactsQuery, family: OSFamily) -> String {
+    static func queryCommands(_ query: FactsQuery, family: OSFamily, root: String = "") -> String {
         var lines: [String] = []
-        for package in query.packages {
-            lines.append(family.packageManager.factsCommand(ShellQuote.quote(package)))
+        if !query.packages.isEmpty {
+            lines.append(family.packageManager.factsCommand(query.packages))
         }
         for service in query.services {
-            lines.append(family.serviceManager.factsCommand(ShellQuote.quote(service)))
+            lines.append(family.serviceManager.factsCommand(ShellQuote.quote(service), root: root))
         }
         for path in query.files {
             lines.append(fileFacts(ShellQuote.quote(path)))
@@ -118,7 +119,7 @@ public enum FactsScript {
             lines.append("""
             if command -v iptables-save >/dev/null 2>&1; then
               echo begin-iptables
-              iptables-save 2>/dev/null | grep -v '^#' | sed 's/\\[[0-9]*:[0-9]*\\]/[0:0]/' | od -An -v -tx1
+              iptables-save 2>/dev/null | od -An -v -tx1
               echo end-iptables
             else echo 'iptables missing'; fi
             if command -v ufw >/dev/null 2>&1 && ufw status 2>/dev/null | grep -q '^Status: active'; then echo 'ufw active'; fi

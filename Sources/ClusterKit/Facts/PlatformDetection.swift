@@ -16,8 +16,10 @@ enum PlatformDetection {
             "  cct_id=$(. \(osRelease); echo \"$ID\"); cct_like=$(. \(osRelease); echo \"$ID_LIKE\")",
             "  cct_ver=$(. \(osRelease); echo \"$VERSION_ID\"); cct_name=$(. \(osRelease); echo \"$PRETTY_NAME\")",
             "elif [ -r \(redhatRelease) ]; then",
-            "  cct_name=$(head -n 1 \(redhatRelease)); cct_id=rhel",
-            "  cct_ver=$(sed -n 's/.* release \\([0-9][0-9.]*\\).*/\\1/p' \(redhatRelease) | head -n 1)",
+            // The first line, and the number after its last " release ", with the shell's own `read` and
+            // pattern removal: no process started (facts run on every host at every plan).
+            "  read -r cct_name < \(redhatRelease); cct_id=rhel",
+            "  case $cct_name in *' release '[0-9]*) cct_ver=${cct_name##*' release '}; cct_ver=${cct_ver%%[!0-9.]*} ;; esac",
             "fi",
             "[ -n \"$cct_name\" ] || cct_name=\"${cct_id:-unknown} $cct_ver\"",
             "cct_major=${cct_ver%%.*}",

@@ -1,10 +1,23 @@
 /// How a family asks about and installs packages: the behaviour that really differs between rpm/yum and
 /// dpkg/apt (EL5's yum reports success for a package it cannot find; apt needs fresh lists and no prompts).
 public protocol PackageManager: Sendable {
-    /// Facts-script fragment printing `package NAME installed|absent` for `quotedPackage` (already quoted).
-    func factsCommand(_ quotedPackage: String) -> String
+    /// Facts-script fragment printing `package NAME installed|absent` for each of `packages`, asking the
+    /// package database once for all of them (one rpm or dpkg-query process per host, not one per package:
+    /// each opens the database, and on a small host process starts are what facts cost).
+    func factsCommand(_ packages: [String]) -> String
     /// Installs the packages in one transaction and fails unless all of them ended up installed.
     func installCommand(_ packages: [String]) -> String
+}
+
+/// The loop every package manager's facts end with: `for p in LIST` — the in-memory fake host recognises it.
+enum PackageFacts {
+    static let loopPrefix = "for p in "
+
+    /// `installedWhen`: the start of a `case` whose first branch is taken when `$p` is installed.
+    static func report(_ quotedList: String, installedWhen: String) -> String {
+        "\(loopPrefix)\(quotedList); do \(installedWhen) echo \"package $p installed\" ;; "
+            + "*) echo \"package $p absent\" ;; esac; done"
+    }
 }
 
 /// rpm + yum (EL5–EL7) or dnf (EL8+).
@@ -16,8 +29,19 @@ public struct YumPackages: PackageManager {
         self.tool = tool
     }
 
-    public func factsCommand(_ p: String) -> String {
-        "if rpm -q \(p) >/dev/null 2>&1; then echo \"package \"\(p)\" installed\"; else echo \"package \"\(p)\" absent\"; fi"
+    /// `rpm -q` prints NAME-VERSION-RELEASE (EL7+: .ARCH appended to the release) for each installed
+    /// package, "package P is not installed" otherwise; version and release never contain "-", so the name
+    /// is what is left after the last two "-" fields. A name is installed when one of those lines names it.
+    public func factsCommand(_ packages: [String]) -> String {
+        let list = ShellQuote.join(packages)
+        return """
+        cct_q=$(rpm -q \(list) 2>/dev/null); cct_n=' '
+        set -f; cct_ifs=$IFS; IFS='
+        '
+        for l in $cct_q; do case $l in 'package '*) ;; *) l=${l%-*}; cct_n="$cct_n${l%-*} " ;; esac; done
+        IFS=$cct_ifs; set +f
+        \(PackageFacts.report(list, installedWhen: "case $cct_n in *\" $p \"*)"))
+        """
     }
 
     /// EL5's yum exits 0 when a package is unavailable ("No package P available."), so the install is
@@ -38,10 +62,14 @@ public struct AptPackages: PackageManager {
     }
 
     /// `db:Status-Status` is "installed" only for a fully configured package ("config-files" after a
-    /// remove, "half-configured" after a failed install are absent: apt must finish them).
-    public func factsCommand(_ p: String) -> String {
-        "if [ \"$(dpkg-query -W -f='${db:Status-Status}' \(p) 2>/dev/null)\" = installed ]; "
-            + "then echo \"package \"\(p)\" installed\"; else echo \"package \"\(p)\" absent\"; fi"
+    /// remove, "half-configured" after a failed install are absent: apt must finish them). dpkg-query prints
+    /// a line for each package it knows (one per architecture) and complains on stderr about the others.
+    public func factsCommand(_ packages: [String]) -> String {
+        let list = ShellQuote.join(packages)
+        return """
+        cct_q=$(dpkg-query -W -f='${Package} ${db:Status-Status}\\n' \(list) 2>/dev/null)
+        \(PackageFacts.report(list, installedWhen: "case \"\n$cct_q\n\" in *\"\n$p installed\n\"*)"))
+        """
     }
 
     /// Without prompts (noninteractive debconf, so iptables-persistent asks nothing) and keeping conffiles

@@ -2,8 +2,8 @@
 public protocol ServiceManager: Sendable {
     /// Facts-script fragment printing `service NAME enabled|disabled running|stopped`. Only states are
     /// printed, never pids, so facts of an unchanged host are byte-identical between runs (the saved-plan
-    /// fingerprint depends on that).
-    func factsCommand(_ quotedService: String) -> String
+    /// fingerprint depends on that). `root` prefixes the paths read directly (tests point it elsewhere).
+    func factsCommand(_ quotedService: String, root: String) -> String
     func enableCommand(_ service: String) -> String
     func startCommand(_ service: String) -> String
     func restartCommand(_ service: String) -> String
@@ -13,11 +13,12 @@ public protocol ServiceManager: Sendable {
 public struct SysVServices: ServiceManager {
     public init() {}
 
-    /// Enabled = on in runlevel 3 (what `chkconfig NAME on` sets, and the EL server default runlevel).
-    /// Running = `service NAME status` exits 0 (LSB).
-    public func factsCommand(_ s: String) -> String {
+    /// Enabled = on in runlevel 3 (what `chkconfig NAME on` sets, and the EL server default runlevel): an
+    /// `S??NAME` link in rc3.d, which is what `chkconfig --list` reads, found by the shell's own globbing
+    /// rather than by starting chkconfig and grep. Running = `service NAME status` exits 0 (LSB).
+    public func factsCommand(_ s: String, root: String) -> String {
         """
-        if chkconfig --list \(s) 2>/dev/null | grep -q '[[:space:]]3:on'; then e=enabled; else e=disabled; fi
+        e=disabled; for l in \(ShellQuote.quote(root + "/etc/rc.d/rc3.d"))/S[0-9][0-9]\(s); do [ -e "$l" ] && e=enabled; done
         if service \(s) status >/dev/null 2>&1; then r=running; else r=stopped; fi
         echo "service "\(s)" $e $r"
         """
@@ -32,7 +33,7 @@ public struct SysVServices: ServiceManager {
 public struct SystemdServices: ServiceManager {
     public init() {}
 
-    public func factsCommand(_ s: String) -> String {
+    public func factsCommand(_ s: String, root: String) -> String {
         """
         if systemctl is-enabled --quiet \(s) 2>/dev/null; then e=enabled; else e=disabled; fi
         if systemctl is-active --quiet \(s) 2>/dev/null; then r=running; else r=stopped; fi

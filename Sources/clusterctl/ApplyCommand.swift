@@ -73,7 +73,7 @@ struct ApplyCommand: AsyncParsableCommand {
                                    abort: { output.aborted(signal: $0, beforeApplying: $1 != .applying) })
         defer { signals.stop() }
         let pool = PlanningOptions.sshPool(output: output)
-        let plan: Plan
+        var plan: Plan
         var replan: Replanner?
         if let savedPlan {
             plan = try loadSavedPlan(savedPlan)
@@ -92,6 +92,7 @@ struct ApplyCommand: AsyncParsableCommand {
                 await pool.closeAll()
                 throw ExitCode.failure
             }
+            plan.requireRecheckUnderLock()
         }
         signals.enter(.applying)
         output.show("\n")

@@ -73,7 +73,7 @@ import Testing
             #expect(result.succeeded, "\(result.stderrText)")
             return RunLockScripts.parseAcquire(result.stdout)
         }
-        #expect(try await acquire("aaaa") == .acquired(tookOver: nil, rest: Array("facts\n".utf8)))
+        #expect(try await acquire("aaaa") == .acquired(tookOver: nil, unchanged: false, rest: Array("facts\n".utf8)))
         let held = try #require(try FileManager.default.destinationOfSymbolicLink(atPath: path))
         #expect(held.hasPrefix("clusterctl-run-lock 1;id=aaaa;by=alice@ops1;pid=4242;") && held.hasSuffix(";session=-;command=clusterctl apply"))
         guard case .held(let holder, _, false) = try await acquire("bbbb") else { Issue.record("not held"); return }
@@ -89,7 +89,7 @@ import Testing
         for session in ["999999999:1", "1:1"] {
             let stale = "clusterctl-run-lock 1;id=dead;by=x@y;pid=1;started=t;session=\(session);command=c"
             try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: stale)
-            guard case .acquired(let tookOver, _) = try await acquire("cccc") else { Issue.record("not taken over"); return }
+            guard case .acquired(let tookOver, _, _) = try await acquire("cccc") else { Issue.record("not taken over"); return }
             #expect(tookOver?.id == "dead")
             #expect(try FileManager.default.destinationOfSymbolicLink(atPath: path).contains(";id=cccc;"))
             #expect(!FileManager.default.fileExists(atPath: path + ".takeover-dead"))
@@ -99,6 +99,32 @@ import Testing
         try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: "clusterctl-run-lock 1;id=dead;by=x@y;pid=1;started=t;session=999999999:1;command=c")
         try FileManager.default.createSymbolicLink(atPath: path + ".takeover-dead", withDestinationPath: "other")
         guard case .held(_, _, true) = try await acquire("dddd") else { Issue.record("claimed lock taken"); return }
+    }
+
+    /// Every acquire leaves its id as the serial; the recheck (the facts) runs unless the serial before it was
+    /// the one the plan's facts read — the facts script reports it — so a run that took the lock in between
+    /// (even one that released it again) makes the next apply read the facts again.
+    @Test func theRecheckIsSkippedOnlyWhenNoRunTookTheLockSinceTheFactsWereRead() async throws {
+        let directory = NSTemporaryDirectory() + "cct-runlock-serial-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/run.lock"
+        let shell = LocalShellTransport()
+        func acquire(_ id: String, skipIf serial: String?) async throws -> RunLockScripts.Outcome {
+            let script = RunLockScripts.acquire(prefix: RunLockInfo.prefix(Self.identity, id: id), command: "clusterctl apply",
+                                                then: "echo cleanup", recheck: "echo facts", skipRecheckIfSerial: serial, path: path)
+            let result = try await shell.run("/bin/sh -s", stdin: Array(script.utf8))
+            #expect(result.succeeded, "\(result.stderrText)")
+            _ = try await shell.run("/bin/sh -s", stdin: Array(RunLockScripts.release(id: id, journal: [], path: path).utf8))
+            return RunLockScripts.parseAcquire(result.stdout)
+        }
+        func serial() throws -> String { try String(contentsOfFile: RunLockScripts.serialPath(lock: path), encoding: .utf8) }
+        // A host no run ever locked: the facts said "none".
+        #expect(try await acquire("aaaa", skipIf: "none") == .acquired(tookOver: nil, unchanged: true, rest: Array("cleanup\n".utf8)))
+        #expect(try serial() == "aaaa\n")
+        // The plan read "aaaa", but run "bbbb" took (and released) the lock since: the facts are read again.
+        #expect(try await acquire("bbbb", skipIf: nil) == .acquired(tookOver: nil, unchanged: false, rest: Array("cleanup\nfacts\n".utf8)))
+        #expect(try await acquire("cccc", skipIf: "aaaa") == .acquired(tookOver: nil, unchanged: false, rest: Array("cleanup\nfacts\n".utf8)))
+        #expect(try await acquire("dddd", skipIf: "cccc") == .acquired(tookOver: nil, unchanged: true, rest: Array("cleanup\n".utf8)))
     }
 
     /// The watcher left beside the lock, with a `sleep` standing in for the holder's sshd session: when the
@@ -213,6 +239,26 @@ import Testing
         #expect(recap.outcomes.allSatisfy { $0.status == .ok }, "\(recap.text)")
         #expect(await fixture.transport("mc1").commandsMatching("yum ").count == installs)
         for name in ["mc1", "web1", "web2"] { #expect(await fixture.transport(name).runLock == nil) }
+    }
+
+    /// Without a confirmation in between, the lock's serial tells that no run took the lock since the plan's
+    /// facts, and they are not read again (one facts script per host); after a person confirmed the plan
+    /// (`requireRecheckUnderLock`) they are, and a change made by hand meanwhile is planned again.
+    @Test(arguments: [false, true])
+    func factsAreReadAgainUnderTheLockOnlyWhenAnotherRunTookItOrThePlanWasConfirmed(confirmed: Bool) async throws {
+        let fixture = EngineFixture()
+        await fixture.makeFresh()
+        var plan = try await fixture.plan()
+        if confirmed { plan.requireRecheckUnderLock() }
+        await fixture.transport("mc1").configure { $0.installed.insert("memcached") }   // by hand, no lock
+        let replanner = PlanBuilder().replanner(for: try fixture.targets())
+        let recap = await ClusterApplier(parallel: 4, firewallTiming: .immediate, runLock: HostRunLock(identity: Self.identity),
+                                         replan: replanner)
+            .apply(plan, pool: fixture.pool, checkFingerprints: false)
+        #expect(recap.outcomes.allSatisfy { $0.status == .changed }, "\(recap.text)")
+        let installs = await fixture.transport("mc1").commandsMatching("yum -y install memcached").count
+        #expect(installs == (confirmed ? 0 : 1))
+        #expect(await fixture.transport("mc1").runLockSerial == "0123456789abcdef")
     }
 
     @Test func anInterruptionLetsTheRunningStepFinishStartsNothingElseAndSaysWhatDidNotRun() async throws {

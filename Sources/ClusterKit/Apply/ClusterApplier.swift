@@ -93,15 +93,17 @@ public struct ClusterApplier: Sendable {
             return .failed(name, String(describing: error))
         }
 
-        // Lock, remove temporary files left by killed runs, and re-read the facts: one exec.
+        // Lock, remove temporary files left by killed runs, and re-read the facts unless no run took the lock
+        // since they were read: one exec.
         let lock = context.runLock, events = context.applier.events
         var changes = hostPlan.changes
         var journal: [RunJournal.Entry] = []
         do {
-            let facts: HostFacts
+            let facts: HostFacts?
             (facts, journal) = try await lockAndRecheck(hostPlan, family: family, transport: transport, lock: lock,
+                                                        mayReuseFacts: !context.checkFingerprints,
                                                         interruption: context.applier.interruption, events: events)
-            if let stale = staleness(hostPlan, facts) {
+            if let facts, let stale = staleness(hostPlan, facts) {
                 guard !context.checkFingerprints, let replan = context.replan else {
                     try? await lock.release(transport: transport, journal: journal)
                     return .failed(name, stale)
@@ -135,10 +137,12 @@ public struct ClusterApplier: Sendable {
 
     /// Takes the host's lock; in the same exec removes the temporary files of every managed file's directory
     /// (`RemoteFileWriter`: a killed run's leftovers; nobody else writes them while we hold the lock) and
-    /// gathers the facts the plan was made from. Returns them with the journal entries of what was cleaned up.
+    /// gathers the facts the plan was made from — unless `mayReuseFacts` and the lock's serial is still the one the
+    /// plan's facts read (`HostPlan.lockSerial`): then no clusterctl run took the lock since, and the facts are
+    /// nil. Returns them with the journal entries of what was cleaned up.
     private static func lockAndRecheck(_ hostPlan: HostPlan, family: OSFamily, transport: HostTransport,
-                                       lock: HostRunLock, interruption: ApplyInterruption?,
-                                       events: ApplyEventSink) async throws -> (HostFacts, [RunJournal.Entry]) {
+                                       lock: HostRunLock, mayReuseFacts: Bool, interruption: ApplyInterruption?,
+                                       events: ApplyEventSink) async throws -> (HostFacts?, [RunJournal.Entry]) {
         let name = hostPlan.host.name
         let candidates = [FactsCandidate(family: family, query: hostPlan.query)]
         let cleanup = hostPlan.query.files.map { path in
@@ -151,8 +155,9 @@ public struct ClusterApplier: Sendable {
         do {
             // The same cleanup, run by the host itself if this run is aborted while it holds the lock.
             let quietCleanup = hostPlan.query.files.map(RemoteFileWriter.removeTemporariesCommand(for:))
-            acquired = try await lock.acquire(host: name, transport: transport,
-                                              then: (cleanup + [FactsScript.script(for: candidates)]).joined(separator: "\n"),
+            acquired = try await lock.acquire(host: name, transport: transport, then: cleanup.joined(separator: "\n"),
+                                              recheck: FactsScript.script(for: candidates),
+                                              skipRecheckIfSerial: mayReuseFacts ? hostPlan.lockSerial : nil,
                                               whenHolderGone: quietCleanup.joined(separator: "\n"),
                                               interruption: interruption) { holder in
                 waitStep = "wait for the run lock held by " + (holder.map(\.description) ?? "another run")
@@ -183,6 +188,7 @@ public struct ClusterApplier: Sendable {
         guard acquired.succeeded else {
             throw FactsError(host: name, message: "facts script failed under the run lock: \(acquired.stderr)")
         }
+        if acquired.recheckSkipped { return (nil, journal) }
         let facts = try FactsParser.parse(factsOutput, host: name, candidates: candidates)
         guard facts.family == family.key else {
             throw FamilyMismatch(host: name, found: facts.osRelease, foundFamily: facts.family, expected: [family.key])

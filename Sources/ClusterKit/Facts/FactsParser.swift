@@ -79,6 +79,8 @@ public enum FactsParser {
                 facts.runLock = RunLockInfo.parse(restOfLine(line, after: 2))
                 facts.runLock?.stale = words[1] == "stale"
                 if facts.runLock == nil { throw fail("unreadable run lock: \(line)") }
+            case "lock-serial" where words.count == 2:
+                facts.lockSerial = words[1]
             case "end-facts":
                 ended = true
             default:
@@ -104,15 +106,16 @@ public enum FactsParser {
         return facts
     }
 
-    /// SHA-256 of the report without its `lock` line: who holds the run lock (this very run, when apply
-    /// re-reads the facts under it) is not something the plan depends on.
+    /// SHA-256 of the report without its `lock` and `lock-serial` lines: who holds or last took the run lock
+    /// (this very run, when apply re-reads the facts under it) is not something the plan depends on.
     static func fingerprint(_ output: [UInt8]) -> String {
         var kept: [UInt8] = []
         kept.reserveCapacity(output.count)
         var start = output.startIndex
         while start < output.endIndex {
             let end = output[start...].firstIndex(of: 10).map { $0 + 1 } ?? output.endIndex
-            if !output[start..<end].starts(with: Array("lock ".utf8)) { kept += output[start..<end] }
+            let line = output[start..<end]
+            if !line.starts(with: Array("lock ".utf8)) && !line.starts(with: Array("lock-serial ".utf8)) { kept += line }
             start = end
         }
         return SHA256.hex(kept)

@@ -27,6 +27,8 @@ public struct HostFacts: Sendable, Equatable {
     public var selinuxPorts: [String: Bool] = [:]
     /// The host's run lock, when some run holds it (`stale`: its holder's SSH session is gone).
     public var runLock: RunLockInfo?
+    /// The id of the last run that took the run lock ("none" if none ever did): `RunLockScripts.serialPath`.
+    public var lockSerial: String?
     /// SHA-256 (hex) of the raw facts output (without the lock line): equal fingerprints = nothing the plan
     /// depends on changed.
     public var fingerprint: String

@@ -1,9 +1,9 @@
 import Foundation
 
 /// Takes and releases one host's run lock for an apply, over the host's run connection. Taking it is the
-/// same exec as whatever must run under it first (`then`: the temporary-file cleanup and the facts that
-/// re-check the plan), so locking adds one round trip per changed host, and releasing (with the journal)
-/// one more at its end.
+/// same exec as whatever must run under it first (`then`: the temporary-file cleanup; `recheck`: the facts
+/// that re-check the plan, unless no run took the lock since they were read), so locking adds one round
+/// trip per changed host, and releasing (with the journal) one more at its end.
 public struct HostRunLock: Sendable {
     public var identity: RunIdentity
     /// How long to wait for a lock another live run holds; zero fails at once.
@@ -21,7 +21,9 @@ public struct HostRunLock: Sendable {
     public struct Acquired: Sendable {
         /// A stale lock this run replaced (its holder's connection was gone).
         public var tookOver: RunLockInfo?
-        /// What `then` printed, and whether it succeeded.
+        /// The recheck was skipped: no run took the lock since the facts were read (`skipRecheckIfSerial`).
+        public var recheckSkipped: Bool
+        /// What `then` (and `recheck`) printed, and whether it succeeded.
         public var output: [UInt8]
         public var succeeded: Bool
         public var stderr: String
@@ -31,11 +33,13 @@ public struct HostRunLock: Sendable {
     /// (`ApplyInterrupted`). `waiting` is told once, when the first attempt finds the lock held.
     /// `whenHolderGone`: what the host runs by itself if this run's connection ends while it holds the lock
     /// (`RunLockScripts.watcher`), before the lock is removed.
-    public func acquire(host: String, transport: HostTransport, then rest: String, whenHolderGone: String = "",
+    public func acquire(host: String, transport: HostTransport, then rest: String, recheck: String = "",
+                        skipRecheckIfSerial: String? = nil, whenHolderGone: String = "",
                         interruption: ApplyInterruption?,
                         waiting: (RunLockInfo?) -> Void) async throws -> Acquired {
         let script = RunLockScripts.acquire(prefix: RunLockInfo.prefix(identity, id: lockID), command: identity.command,
-                                            then: rest, whenHolderGone: whenHolderGone)
+                                            then: rest, recheck: recheck, skipRecheckIfSerial: skipRecheckIfSerial,
+                                            whenHolderGone: whenHolderGone)
         let clock = ContinuousClock(), deadline = clock.now + timeout
         var toldWaiting = false
         while true {
@@ -46,8 +50,9 @@ public struct HostRunLock: Sendable {
                 throw ApplyError(step: "take the run lock", message: String(describing: error))
             }
             switch RunLockScripts.parseAcquire(result.stdout) {
-            case .acquired(let tookOver, let output):
-                return Acquired(tookOver: tookOver, output: output, succeeded: result.succeeded, stderr: result.stderrText)
+            case .acquired(let tookOver, let unchanged, let output):
+                return Acquired(tookOver: tookOver, recheckSkipped: unchanged, output: output, succeeded: result.succeeded,
+                                stderr: result.stderrText)
             case .held(let holder, let raw, let claimed):
                 if interruption?.isRequested == true { throw ApplyInterrupted() }
                 guard clock.now < deadline else {

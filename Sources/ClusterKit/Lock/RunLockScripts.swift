@@ -20,7 +20,7 @@ public enum RunLockScripts {
     /// Shell functions: `cct_session` prints `PID:STARTTIME` of the sshd process this shell runs under (or
     /// `-`); `cct_alive SESSION` succeeds unless that process is provably gone; `cct_field KEY INFO`.
     static let functions = #"""
-    cct_stat() { s=$(cat /proc/$1/stat 2>/dev/null) || return 1; c=${s#*"("}; c=${c%")"*}; r=${s##*")"}; }
+    cct_stat() { { read -r s < /proc/$1/stat; } 2>/dev/null || return 1; c=${s#*"("}; c=${c%")"*}; r=${s##*")"}; }
     cct_session() {
       p=$$
       while [ "$p" -gt 1 ] 2>/dev/null && cct_stat $p; do
@@ -41,16 +41,27 @@ public enum RunLockScripts {
     cct_field() { case ";$2;" in *";$1="*) v=${2#*";$1="}; echo "${v%%;*}";; esac; }
     """#
 
+    /// The id of the last run that took the lock, written by every acquire; the facts report it (`lock-serial`)
+    /// so an apply can tell, once it holds the lock, whether any run took the lock since its facts were read.
+    public static func serialPath(lock path: String = path) -> String { path + ".serial" }
+
     /// Takes the lock or reports its holder. Prints one `run-lock …` line first: `run-lock acquired`
     /// (then `run-lock took-over OLDINFO` when a stale lock was replaced), `run-lock held INFO`, `run-lock
     /// claimed INFO` (a stale lock another run is taking over) or `run-lock error MESSAGE`; only when
     /// acquired does the rest of the script (`then`) run.
+    /// `recheck` (the facts script) runs after `then`, unless `skipRecheckIfSerial` is the serial the lock had
+    /// before this acquire: no run took the lock since the facts were read (with no lock present, the serial
+    /// read first), so they still hold as far as clusterctl runs go; `run-lock unchanged` is printed instead.
+    /// The serial is this lock's id afterwards.
     /// `whenHolderGone`: commands the lock's watcher runs, before removing the lock, if the holder's
     /// connection ends while the lock is still its own (see `watcher`).
     /// `path`: another place for the lock (tests run the real script in a temporary directory).
-    public static func acquire(prefix: String, command: String, then rest: String, whenHolderGone: String = "",
+    public static func acquire(prefix: String, command: String, then rest: String, recheck: String = "",
+                               skipRecheckIfSerial: String? = nil, whenHolderGone: String = "",
                                path: String = path) -> String {
-        """
+        let serial = ShellQuote.quote(serialPath(lock: path))
+        let skip = skipRecheckIfSerial.map { "[ \"$cct_prev\" = \(ShellQuote.quote($0)) ]" } ?? "false"
+        return """
         \(acquireMarker)
         umask 022
         \(functions)
@@ -77,23 +88,32 @@ public enum RunLockScripts {
           [ "$(readlink "$l" 2>/dev/null)" = "$old" ] && rm -f "$l" && took=$old
           rm -f "$l.takeover-$oid"
         done
+        cct_prev=none; [ -f \(serial) ] && { read -r cct_prev < \(serial); } 2>/dev/null
+        printf '%s\\n' "$(cct_field id "$cct_info")" > \(serial)
+        \(skip) && echo run-lock unchanged
         \(watcher(whenHolderGone))
         \(rest)
+        \(skip) || {
+        \(recheck.isEmpty ? ":" : recheck)
+        }
         """
     }
 
-    /// A process left on the host beside the lock: while the lock is ours and the holder's sshd session
-    /// lives, it only looks once a second. When the session ends with the lock still ours — the controller
-    /// aborted (a second Ctrl-C), was killed, or lost the network — it takes the takeover claim (so it never
-    /// races a run taking the lock over), runs `whenGone` (the temporary-file cleanup) and removes the lock.
-    /// A normal release makes it exit within a second. Nothing is left where no sshd session was found.
+    /// A process left on the host beside the lock, waiting for the holder's sshd session to end. Then, if
+    /// the lock is still ours — the controller aborted (a second Ctrl-C), was killed, or lost the network —
+    /// it takes the takeover claim (so it never races a run taking the lock over), runs `whenGone` (the
+    /// temporary-file cleanup) and removes the lock; after a normal release it just exits. It waits in GNU
+    /// `tail --pid` (one process, which checks the pid each second); where tail has no --pid (busybox) it
+    /// looks each second itself, and stops looking once the lock is gone. Nothing is left where no sshd
+    /// session was found.
     static func watcher(_ whenGone: String) -> String {
         """
         cct_lock_s=$(cct_field session "$cct_info"); cct_lock_id=$(cct_field id "$cct_info")
         case $cct_lock_s in *:*)
           (
             trap '' HUP INT TERM PIPE
-            while cct_alive "$cct_lock_s" && [ "$(readlink "$l" 2>/dev/null)" = "$cct_info" ]; do sleep 1; done
+            tail --pid="${cct_lock_s%%:*}" -s 1 -f /dev/null 2>/dev/null ||
+              while cct_alive "$cct_lock_s" && [ -L "$l" ]; do sleep 1; done
             if [ "$(readlink "$l" 2>/dev/null)" = "$cct_info" ] && ln -s watcher "$l.takeover-$cct_lock_id" 2>/dev/null; then
               if [ "$(readlink "$l" 2>/dev/null)" = "$cct_info" ]; then
                 \(whenGone.isEmpty ? ":" : whenGone)
@@ -134,16 +154,21 @@ public enum RunLockScripts {
         """
     }
 
-    /// For the facts script (plan shows a held lock): `lock held INFO` or `lock stale INFO`, nothing when free.
+    /// For the facts script: `lock-serial ID|none` (read before the lock itself: a run that takes the lock
+    /// after this script looked at it changes the serial after this read), then, so plan shows a held lock,
+    /// `lock held INFO` or `lock stale INFO`, nothing when free (without starting readlink then).
     public static let factsCommands = functions + "\n" + """
-        if o=$(readlink \(ShellQuote.quote(path)) 2>/dev/null); then
+        cct_serial=none; [ -f \(ShellQuote.quote(serialPath())) ] && { read -r cct_serial < \(ShellQuote.quote(serialPath())); } 2>/dev/null
+        echo "lock-serial ${cct_serial:-none}"
+        if [ -L \(ShellQuote.quote(path)) ] && o=$(readlink \(ShellQuote.quote(path)) 2>/dev/null); then
           if cct_alive "$(cct_field session "$o")"; then echo "lock held $o"; else echo "lock stale $o"; fi
         fi
         """
 
     /// The outcome of an acquire script, from its first lines; `rest` is what the script printed after them.
     public enum Outcome: Equatable {
-        case acquired(tookOver: RunLockInfo?, rest: [UInt8])
+        /// `unchanged`: the recheck was skipped (no run took the lock since the facts were read).
+        case acquired(tookOver: RunLockInfo?, unchanged: Bool, rest: [UInt8])
         case held(RunLockInfo?, raw: String, claimed: Bool)
         case error(String)
     }
@@ -151,7 +176,7 @@ public enum RunLockScripts {
     public static func parseAcquire(_ output: [UInt8]) -> Outcome {
         var rest = output[...]
         var tookOver: RunLockInfo?
-        var acquired = false
+        var acquired = false, unchanged = false
         while rest.starts(with: Array("run-lock ".utf8)) {
             let end = rest.firstIndex(of: 10) ?? rest.endIndex
             let line = String(decoding: rest[rest.startIndex..<end], as: UTF8.self)
@@ -161,13 +186,14 @@ public enum RunLockScripts {
             switch words.count > 1 ? words[1] : "" {
             case "acquired": acquired = true
             case "took-over": tookOver = RunLockInfo.parse(argument)
+            case "unchanged": unchanged = true
             case "held": return .held(RunLockInfo.parse(argument), raw: argument, claimed: false)
             case "claimed": return .held(RunLockInfo.parse(argument), raw: argument, claimed: true)
             case "error": return .error(argument)
             default: return .error("unexpected answer: \(line)")
             }
         }
-        return acquired ? .acquired(tookOver: tookOver, rest: Array(rest))
+        return acquired ? .acquired(tookOver: tookOver, unchanged: unchanged, rest: Array(rest))
             : .error("no answer from the lock script: " + String(decoding: output.prefix(200), as: UTF8.self))
     }
 }

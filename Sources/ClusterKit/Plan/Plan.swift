@@ -7,6 +7,12 @@ public struct Plan: Sendable, Equatable {
     /// only when a session has another copy), and the session lines the web hosts must serve afterwards.
     public var session = PlanSession()
 
+    /// Makes apply read every host's facts again under its lock: they may be old (a person read the plan
+    /// before confirming it), and a host may have changed meanwhile by other means than clusterctl.
+    public mutating func requireRecheckUnderLock() {
+        for index in hosts.indices { hosts[index].lockSerial = nil }
+    }
+
     public init(hosts: [HostPlan]) {
         self.hosts = hosts
     }
@@ -40,6 +46,9 @@ public struct HostPlan: Sendable, Equatable {
     public var error: String?
     /// The run lock some apply held on the host when it was planned (plan does not lock; it shows it).
     public var runLock: RunLockInfo?
+    /// The run-lock serial the facts read when no lock was present (nil otherwise, and in saved plans): apply
+    /// takes the lock without reading the facts again when the serial is still this one (`HostRunLock`).
+    public var lockSerial: String?
 
     public init(host: Host, family: OSFamily?, osRelease: String? = nil, query: FactsQuery, fingerprint: String?,
                 changes: [Change], error: String? = nil) {

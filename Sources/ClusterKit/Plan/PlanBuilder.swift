@@ -95,6 +95,7 @@ public struct PlanBuilder: Sendable {
                                         query: candidate.query, fingerprint: facts.fingerprint,
                                         changes: try planner.changes(desired: desired, facts: facts))
                 hostPlan.runLock = facts.runLock
+                hostPlan.lockSerial = facts.runLock == nil ? facts.lockSerial : nil
                 return hostPlan
             } catch {
                 let query = target.candidates.count == 1 ? target.candidates[0].factsQuery : FactsQuery.none

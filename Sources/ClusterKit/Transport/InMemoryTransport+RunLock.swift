@@ -35,16 +35,31 @@ extension InMemoryTransport {
         runLock = info
         runLockHolderAlive = true
         let rest = lines.drop { $0 != "done" }.dropFirst()
-        for line in rest where line.hasPrefix("for f in ") {
-            guard let star = line.range(of: "*; do") else { continue }
-            let prefix = Self.shellWords(String(line.dropFirst(9)[..<star.lowerBound])).first ?? ""
-            for path in files.keys.sorted() where path.hasPrefix(prefix) {
-                files[path] = nil
-                out += "removed-temporary \(path)\n"
-            }
+        // `[ "$cct_prev" = SERIAL ] && echo run-lock unchanged`: the facts are not read again.
+        let previous = runLockSerial ?? "none"
+        runLockSerial = RunLockInfo.parse(info)?.id
+        let skip = "[ \"$cct_prev\" = "
+        if let line = rest.first(where: { $0.hasPrefix(skip) }),
+           Self.shellWords(String(line.dropFirst(skip.count).prefix { $0 != " " })).first == previous {
+            out += "run-lock unchanged\n"
+            for line in rest where line.hasPrefix("for f in ") { out += removeTemporaries(line) }
+            return CommandResult(stdout: Array(out.utf8))
         }
+        for line in rest where line.hasPrefix("for f in ") { out += removeTemporaries(line) }
         let facts = rest.filter { !$0.hasPrefix("for f in ") }.joined(separator: "\n")
         return CommandResult(stdout: Array(out.utf8) + factsReport(script: facts))
+    }
+
+    /// `for f in PREFIX*; do … removed-temporary …`: removes the files with that prefix, saying which.
+    private func removeTemporaries(_ line: String) -> String {
+        guard let star = line.range(of: "*; do") else { return "" }
+        let prefix = Self.shellWords(String(line.dropFirst(9)[..<star.lowerBound])).first ?? ""
+        var out = ""
+        for path in files.keys.sorted() where path.hasPrefix(prefix) {
+            files[path] = nil
+            out += "removed-temporary \(path)\n"
+        }
+        return out
     }
 
     /// Words of a line of single-quoted (`ShellQuote`) and bare words.

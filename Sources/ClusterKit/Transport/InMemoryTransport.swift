@@ -62,6 +62,8 @@ public actor InMemoryTransport: HostTransport {
     // the lines appended to the journal.
     public var runLock: String?
     public var runLockHolderAlive = true
+    /// The id of the last run that took the lock (`RunLockScripts.serialPath`); nil: none ever did.
+    public var runLockSerial: String?
     public internal(set) var journalLines: [String] = []
 
     public init() {}
@@ -113,15 +115,17 @@ public actor InMemoryTransport: HostTransport {
 
     func factsReport(script: String) -> [UInt8] {
         var out = "\(FactsScript.header)\nos \(osRelease)\nfamily \(family)\n"
+        out += "lock-serial \(runLockSerial ?? "none")\n"
         if let runLock { out += "lock \(runLockHolderAlive ? "held" : "stale") \(runLock)\n" }
         let lines = script.split(separator: "\n").map(String.init)
         // Only this family's branch of `case $cct_family in … esac` runs.
         let branch = lines.drop { $0 != ShellQuote.quote(family) + ")" }.dropFirst().prefix { $0 != ";;" }
         for line in branch {
-            if let package = word(after: "if rpm -q ", in: line)
-                ?? word(after: "if [ \"$(dpkg-query -W -f='${db:Status-Status}' ", in: line) {
-                out += "package \(package) \(installed.contains(package) ? "installed" : "absent")\n"
-            } else if let service = word(after: "if chkconfig --list ", in: line)
+            if line.hasPrefix(PackageFacts.loopPrefix), let end = line.range(of: "; do ") {
+                for package in Self.shellWords(String(line.dropFirst(PackageFacts.loopPrefix.count)[..<end.lowerBound])) {
+                    out += "package \(package) \(installed.contains(package) ? "installed" : "absent")\n"
+                }
+            } else if let service = line.range(of: "/S[0-9][0-9]").map({ unquote(String(line[$0.upperBound...].prefix { $0 != ";" })) })
                         ?? word(after: "if systemctl is-enabled --quiet ", in: line) {
                 let state = services[service] ?? Service()
                 out += "service \(service) \(state.enabled ? "enabled" : "disabled") \(state.running ? "running" : "stopped")\n"

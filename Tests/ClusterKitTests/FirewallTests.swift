@@ -141,12 +141,12 @@ import Testing
     @Test func scriptsArmTheRollbackBeforeChangingAnythingAndParseAsPOSIXShell() throws {
         let script = FirewallScripts.applyScript(rollbackSeconds: 8)
         let order = ["cat > /var/lib/clusterctl/firewall-next.rules",
-                     "iptables-save -t filter > /var/lib/clusterctl/firewall-previous.rules", "nohup sh -c 'sleep 8;",
-                     "> /var/lib/clusterctl/firewall-rollback.armed.new", "nohup sh -c 'sleep 0.3 2>/dev/null || sleep 1; [ -f /var/lib/clusterctl/firewall-rollback.armed ] || exit 0; if iptables-restore --noflush",
+                     "iptables-save -t filter > /var/lib/clusterctl/firewall-previous.rules", "(trap '' HUP; exec sh -c 'sleep 8;",
+                     "> /var/lib/clusterctl/firewall-rollback.armed.new", "(trap '' HUP; exec sh -c 'sleep 0.3 2>/dev/null || sleep 1; [ -f /var/lib/clusterctl/firewall-rollback.armed ] || exit 0; if iptables-restore --noflush",
                      "echo \"clusterctl-firewall-armed $rollback\""]
         let positions = try order.map { try #require(script.range(of: $0)?.lowerBound, "missing: \($0)") }
         #expect(positions == positions.sorted())
-        #expect(script.components(separatedBy: "</dev/null >/dev/null 2>&1 &").count == 3,
+        #expect(script.components(separatedBy: ") </dev/null >/dev/null 2>&1 &").count == 3,
                 "rollback and change detached: they outlive the SSH session, and the script returns before the change")
         #expect(!script.contains("iptables -C") && !script.contains(" -w"), "nothing EL5's iptables 1.3.5 lacks")
         for text in [script, FirewallScripts.checkScript] {

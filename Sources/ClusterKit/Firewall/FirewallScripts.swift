@@ -2,7 +2,8 @@
 /// (iptables 1.3.5: no `-C`, no `-w`; `iptables-restore --noflush`, `-D`/`-I` in restore input work).
 ///
 /// Lock-out protection lives on the host, so it works even when the change kills the SSH connection:
-/// `applyScript` snapshots the filter table, arms a detached rollback (`sleep N`, then restore the snapshot)
+/// `applyScript` snapshots the filter table, arms a detached rollback (`sleep N`, then restore the snapshot;
+/// detached as `(trap '' HUP; exec sh -c …) &`, nohup's effect without starting nohup)
 /// and schedules the change itself, detached, a moment later — after the script has returned, because a rule
 /// that drops SSH also drops the packets of the connection that made it, and its answer would never arrive.
 /// `checkScript`, run over a *new* connection, reports the change and disarms the rollback. The marker file
@@ -74,8 +75,8 @@ public enum FirewallScripts {
         return """
         umask 077
         mkdir -p \(q(stateDirectory)) || exit \(Exit.snapshotFailed.rawValue)
-        if [ -f \(marker) ] && kill -0 "$(cat \(marker))" 2>/dev/null; then
-          echo "a firewall rollback of an earlier apply is still pending (pid $(cat \(marker))); try again after it ran" >&2
+        if [ -f \(marker) ] && { read -r p < \(marker); } 2>/dev/null && kill -0 "$p" 2>/dev/null; then
+          echo "a firewall rollback of an earlier apply is still pending (pid $p); try again after it ran" >&2
           exit \(Exit.pendingRollback.rawValue)
         fi
         rm -f \(q(statusPath)) \(q(afterPath)) \(q(errorPath))
@@ -84,10 +85,10 @@ public enum FirewallScripts {
         if ! grep -q '^[*]filter' \(q(snapshotPath)); then
           printf '*filter\\n:INPUT ACCEPT [0:0]\\n:FORWARD ACCEPT [0:0]\\n:OUTPUT ACCEPT [0:0]\\nCOMMIT\\n' > \(q(snapshotPath))
         fi
-        nohup sh -c \(q(rollback)) </dev/null >/dev/null 2>&1 &
+        (trap '' HUP; exec sh -c \(q(rollback))) </dev/null >/dev/null 2>&1 &
         rollback=$!
         echo "$rollback" > \(marker).new && mv -f \(marker).new \(marker) || { kill "$rollback"; exit \(Exit.armFailed.rawValue); }
-        nohup sh -c \(q(change)) "$rollback" </dev/null >/dev/null 2>&1 &
+        (trap '' HUP; exec sh -c \(q(change)) "$rollback") </dev/null >/dev/null 2>&1 &
         echo "\(armedMarker) $rollback"
         """
     }
@@ -98,12 +99,12 @@ public enum FirewallScripts {
         let marker = q(markerPath)
         return """
         [ -f \(q(statusPath)) ] || exit \(Exit.changeNotYetRun.rawValue)
-        s=$(cat \(q(statusPath)))
+        read -r s < \(q(statusPath))
         if [ "$s" = 0 ]; then
-          pid=$(cat \(marker) 2>/dev/null) && rm \(marker) 2>/dev/null || exit \(Exit.rollbackRan.rawValue)
+          { read -r pid < \(marker); } 2>/dev/null && rm \(marker) 2>/dev/null || exit \(Exit.rollbackRan.rawValue)
           kill "$pid" 2>/dev/null
         fi
-        cat \(q(errorPath)) >&2 2>/dev/null
+        [ -s \(q(errorPath)) ] && cat \(q(errorPath)) >&2
         echo "\(statusMarker) $s"
         cat \(q(afterPath))
         """

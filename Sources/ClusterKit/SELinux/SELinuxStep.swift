@@ -9,8 +9,9 @@ enum SELinuxFacts {
                      + "else echo 'selinux disabled'; fi"]
         for boolean in booleans {
             let q = ShellQuote.quote(boolean)
-            lines.append("if getsebool \(q) 2>/dev/null | grep -q -- '--> on$'; then echo \"sebool \"\(q)\" on\"; "
-                         + "else echo \"sebool \"\(q)\" off\"; fi")
+            // A `case` on its output rather than `| grep`: no second process (none at all without getsebool).
+            lines.append("case $(getsebool \(q) 2>/dev/null) in *'--> on') echo \"sebool \"\(q)\" on\" ;; "
+                         + "*) echo \"sebool \"\(q)\" off\" ;; esac")
         }
         for port in ports {
             let parts = port.split(separator: "/").map(String.init)

@@ -131,7 +131,7 @@ public actor InMemoryTransport: HostTransport {
                 out += "service \(service) \(state.enabled ? "enabled" : "disabled") \(state.running ? "running" : "stopped")\n"
             } else if line.hasPrefix("if command -v getenforce") {
                 out += "selinux \(selinuxMode)\n"
-            } else if let boolean = word(after: "if getsebool ", in: line) {
+            } else if let boolean = word(after: "case $(getsebool ", in: line) {
                 out += "sebool \(boolean) \(selinuxBooleansOn.contains(boolean) ? "on" : "off")\n"
             } else if line.hasPrefix("f=") {
                 let path = unquote(String(line.dropFirst(2)))

@@ -27,8 +27,8 @@ public struct HostFacts: Sendable, Equatable {
     public var selinuxPorts: [String: Bool] = [:]
     /// The host's run lock, when some run holds it (`stale`: its holder's SSH session is gone).
     public var runLock: RunLockInfo?
-    /// SHA-256 (hex) of the raw facts output (without the lock line): equal fingerprints = nothing the plan
-    /// depends on changed.
+    /// SHA-256 (hex) of the raw facts output (without the lock line, with the iptables dump normalised:
+    /// `FactsReport.fingerprint`): equal fingerprints = nothing the plan depends on changed.
     public var fingerprint: String
 
     public init(osRelease: String = "", family: String = "", packages: [String: Bool] = [:],

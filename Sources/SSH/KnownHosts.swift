@@ -46,13 +46,6 @@ struct KnownHostsFile: Sendable {
     var entries: [KnownHostsEntry] = []
     var warnings: [String] = []
 
-    /// A missing file is an empty one (as for OpenSSH).
-    static func load(path: String) throws -> KnownHostsFile {
-        guard FileManager.default.fileExists(atPath: path) else { return KnownHostsFile() }
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        return parse(String(decoding: data, as: UTF8.self), file: path)
-    }
-
     static func parse(_ contents: String, file: String) -> KnownHostsFile {
         var result = KnownHostsFile()
         for (index, rawLine) in contents.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {

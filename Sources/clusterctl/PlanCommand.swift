@@ -89,7 +89,11 @@ struct PlanningOptions: ParsableArguments {
         do {
             let templates = try TemplateSet(overridesDirectory: templatesDirectory)
             targets = try builder.targets(inventory: inventory, renderer: Renderer(templates: templates), limit: hostLimit)
-            webSettings = try Renderer(templates: templates).render(inventory).first { $0.host.roles.contains(.web) }?.phpIniSettings ?? []
+            // The first web host by name, as `render` lists them; rendering only it, not every host again.
+            let firstWeb = inventory.hosts.sorted { $0.name < $1.name }.first { $0.roles.contains(.web) }
+            webSettings = try firstWeb.map {
+                try Renderer(templates: templates).render($0, in: inventory, family: Renderer.declaredFamily(of: $0)).phpIniSettings
+            } ?? []
         } catch {
             Console.failedBeforeHosts(error, "Nothing was changed on any host.")
             throw ExitCode.failure

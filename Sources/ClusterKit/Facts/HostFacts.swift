@@ -29,8 +29,8 @@ public struct HostFacts: Sendable, Equatable {
     public var runLock: RunLockInfo?
     /// The id of the last run that took the run lock ("none" if none ever did): `RunLockScripts.serialPath`.
     public var lockSerial: String?
-    /// SHA-256 (hex) of the raw facts output (without the lock line): equal fingerprints = nothing the plan
-    /// depends on changed.
+    /// SHA-256 (hex) of the raw facts output (without the lock lines, with the iptables dump normalised:
+    /// `FactsReport.fingerprint`): equal fingerprints = nothing the plan depends on changed.
     public var fingerprint: String
 
     public init(osRelease: String = "", family: String = "", packages: [String: Bool] = [:],

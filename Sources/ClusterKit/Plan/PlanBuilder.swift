@@ -72,9 +72,8 @@ public struct PlanBuilder: Sendable {
 
     /// `targets` with clusterctl's renderer.
     public func targets(inventory: Inventory, renderer: Renderer, limit: HostLimit? = nil) throws -> [HostTarget] {
-        try targets(inventory: inventory, limit: limit) { host, family in
-            try renderer.render(host, in: inventory, family: family)
-        }
+        let render = renderer.hostRenderer(for: inventory)
+        return try targets(inventory: inventory, limit: limit) { host, family in try render(host, family) }
     }
 
     /// A host that cannot be reached, whose facts cannot be read or whose OS is not supported gets a

@@ -82,31 +82,41 @@ public struct Renderer: Sendable {
 
     /// One rendering per host, sorted by host name, each for its declared family (`declaredFamily`).
     public func render(_ inventory: Inventory) throws(TemplateError) -> [HostRendering] {
+        let render = hostRenderer(for: inventory)
         var renderings: [HostRendering] = []
         for host in inventory.hosts.sorted(by: { $0.name < $1.name }) {
-            renderings.append(try render(host, in: inventory, family: Self.declaredFamily(of: host)))
+            renderings.append(try render(host, Self.declaredFamily(of: host)))
         }
         return renderings
     }
 
     public func render(_ host: Host, in inventory: Inventory, family: OSFamily) throws(TemplateError) -> HostRendering {
+        try hostRenderer(for: inventory)(host, family)
+    }
+
+    /// Renders hosts of `inventory`, sharing what is the same for all of them: for rendering many hosts.
+    public func hostRenderer(for inventory: Inventory) -> (Host, OSFamily) throws(TemplateError) -> HostRendering {
         let chain = FirewallRuleSet.defaultChain
-        let context = TemplateContext.values(for: host, in: inventory, family: family, chain: chain)
-        var files: [ManagedFile] = []
-        var settings: [PHPIniSetting] = []
-        var rules: [String] = []
-        if host.roles.contains(.memcache) {
-            let (text, _) = templates.render(family.memcachedConfig.template, context: context)
-            files.append(ManagedFile(path: family.memcachedConfig.path, contents: text))
-            rules += try RenderedOutputParser.firewallRules(templates.render(.firewallMemcache, context: context),
-                                                             chain: chain, host: host.name)
+        let inventoryValues = TemplateContext.inventoryValues(inventory, chain: chain)
+        let templates = self.templates
+        return { host, family throws(TemplateError) in
+            let context = TemplateContext.values(for: host, inventoryValues: inventoryValues, inventory: inventory, family: family)
+            var files: [ManagedFile] = []
+            var settings: [PHPIniSetting] = []
+            var rules: [String] = []
+            if host.roles.contains(.memcache) {
+                let (text, _) = templates.render(family.memcachedConfig.template, context: context)
+                files.append(ManagedFile(path: family.memcachedConfig.path, contents: text))
+                rules += try RenderedOutputParser.firewallRules(templates.render(.firewallMemcache, context: context),
+                                                                 chain: chain, host: host.name)
+            }
+            if host.roles.contains(.web) {
+                settings = try RenderedOutputParser.phpSettings(templates.render(.phpSession, context: context), host: host.name)
+                rules += try RenderedOutputParser.firewallRules(templates.render(.firewallWeb, context: context),
+                                                                chain: chain, host: host.name)
+            }
+            return HostRendering(host: host, family: family, managedFiles: files.sorted { $0.path < $1.path }, phpIniSettings: settings,
+                                 firewallRules: FirewallRuleSet(chain: chain, rules: rules))
         }
-        if host.roles.contains(.web) {
-            settings = try RenderedOutputParser.phpSettings(templates.render(.phpSession, context: context), host: host.name)
-            rules += try RenderedOutputParser.firewallRules(templates.render(.firewallWeb, context: context),
-                                                            chain: chain, host: host.name)
-        }
-        return HostRendering(host: host, family: family, managedFiles: files.sorted { $0.path < $1.path }, phpIniSettings: settings,
-                             firewallRules: FirewallRuleSet(chain: chain, rules: rules))
     }
 }

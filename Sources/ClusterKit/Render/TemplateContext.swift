@@ -66,39 +66,47 @@ public enum TemplateContext {
         return sources
     }
 
-    /// The context for one host, as swift-mustache consumes it (dictionaries, arrays, strings, booleans).
-    static func values(for host: Host, in inventory: Inventory, family: OSFamily, chain: String) -> [String: any Sendable] {
+    /// The context for one host, as swift-mustache consumes it (dictionaries, arrays, strings, booleans):
+    /// `inventoryValues` and the host's and family's own values.
+    static func values(for host: Host, inventoryValues: [String: any Sendable], inventory: Inventory,
+                       family: OSFamily) -> [String: any Sendable] {
+        var values = inventoryValues
+        values["hostName"] = host.name
+        values["address"] = host.address
+        values["privateAddress"] = host.privateAddress
+        values["sshPort"] = String(host.ssh.port)
+        values["isMemcache"] = host.roles.contains(.memcache)
+        values["isWeb"] = host.roles.contains(.web)
+        values["memcachedUser"] = inventory.memcached.user ?? family.memcachedUser
+        values["osFamily"] = family.key
+        values["sessionRedundancySettings"] = family.sessionExtension(inventory.php.sessionHandler)
+            .settings(copies: inventory.php.sessionRedundancy).map { ["key": $0.key, "value": $0.value] as [String: any Sendable] }
+        return values
+    }
+
+    /// The values that are the same for every host of `inventory` (the server and host lists): built once
+    /// per inventory, not once per host and family rendered (a plan renders each host for every family).
+    static func inventoryValues(_ inventory: Inventory, chain: String) -> [String: any Sendable] {
         let memcached = inventory.memcached
         let handler = inventory.php.sessionHandler
-        let servers: [[String: any Sendable]] = inventory.memcacheHosts.map { server in
-            let url = handler == .memcache
-                ? "tcp://\(server.privateAddress):\(memcached.port)" : "\(server.privateAddress):\(memcached.port)"
-            return ["name": server.name, "privateAddress": server.privateAddress, "port": String(memcached.port), "url": url]
+        let urls = inventory.memcacheHosts.map { server in
+            handler == .memcache ? "tcp://\(server.privateAddress):\(memcached.port)" : "\(server.privateAddress):\(memcached.port)"
         }
-        let separator = handler == .memcache ? ", " : ","
-        let sources = memcachedSources(inventory)
+        let servers: [[String: any Sendable]] = zip(inventory.memcacheHosts, urls).map { server, url in
+            ["name": server.name, "privateAddress": server.privateAddress, "port": String(memcached.port), "url": url]
+        }
         return [
-            "hostName": host.name,
-            "address": host.address,
-            "privateAddress": host.privateAddress,
-            "sshPort": String(host.ssh.port),
-            "isMemcache": host.roles.contains(.memcache),
-            "isWeb": host.roles.contains(.web),
             "memcachedPort": String(memcached.port),
-            "memcachedUser": memcached.user ?? family.memcachedUser,
-            "osFamily": family.key,
             "maxConnections": String(memcached.maxConnections),
             "cacheSizeMB": String(memcached.cacheSizeMB),
             "extraOptions": memcached.extraOptions.map { ["option": $0] as [String: any Sendable] },
             "sessionHandler": handler.rawValue,
-            "savePath": servers.compactMap { $0["url"] as? String }.joined(separator: separator),
+            "savePath": urls.joined(separator: handler == .memcache ? ", " : ","),
             "memcacheServers": servers,
             "sessionRedundancy": String(inventory.php.sessionRedundancy),
-            "sessionRedundancySettings": family.sessionExtension(handler).settings(copies: inventory.php.sessionRedundancy)
-                .map { ["key": $0.key, "value": $0.value] as [String: any Sendable] },
             "webHosts": inventory.webHosts.map { ["name": $0.name, "privateAddress": $0.privateAddress] as [String: any Sendable] },
             "firewallChain": chain,
-            "memcachedSources": sources.map { ["source": $0] as [String: any Sendable] },
+            "memcachedSources": memcachedSources(inventory).map { ["source": $0] as [String: any Sendable] },
         ]
     }
 }

@@ -48,3 +48,25 @@ enum RenderedOutputParser {
         return rules
     }
 }
+
+/// `RenderedOutputParser` that parses each distinct text once: a plan renders every host for every family,
+/// and most renderings of a template are the same text (the firewall rules of all web hosts). Not shared
+/// between threads: one per `Renderer.hostRenderer`. Refusals are not kept (they name the host).
+final class RenderedOutputMemo {
+    private var rules: [String: [String]] = [:]
+    private var settings: [String: [PHPIniSetting]] = [:]
+
+    func firewallRules(_ rendered: (text: String, origin: String), chain: String, host: String) throws(TemplateError) -> [String] {
+        if let parsed = rules[rendered.text] { return parsed }
+        let parsed = try RenderedOutputParser.firewallRules(rendered, chain: chain, host: host)
+        rules[rendered.text] = parsed
+        return parsed
+    }
+
+    func phpSettings(_ rendered: (text: String, origin: String), host: String) throws(TemplateError) -> [PHPIniSetting] {
+        if let parsed = settings[rendered.text] { return parsed }
+        let parsed = try RenderedOutputParser.phpSettings(rendered, host: host)
+        settings[rendered.text] = parsed
+        return parsed
+    }
+}

@@ -99,6 +99,7 @@ public struct Renderer: Sendable {
         let chain = FirewallRuleSet.defaultChain
         let inventoryValues = TemplateContext.inventoryValues(inventory, chain: chain)
         let templates = self.templates
+        let parsed = RenderedOutputMemo()
         return { host, family throws(TemplateError) in
             let context = TemplateContext.values(for: host, inventoryValues: inventoryValues, inventory: inventory, family: family)
             var files: [ManagedFile] = []
@@ -107,12 +108,12 @@ public struct Renderer: Sendable {
             if host.roles.contains(.memcache) {
                 let (text, _) = templates.render(family.memcachedConfig.template, context: context)
                 files.append(ManagedFile(path: family.memcachedConfig.path, contents: text))
-                rules += try RenderedOutputParser.firewallRules(templates.render(.firewallMemcache, context: context),
+                rules += try parsed.firewallRules(templates.render(.firewallMemcache, context: context),
                                                                  chain: chain, host: host.name)
             }
             if host.roles.contains(.web) {
-                settings = try RenderedOutputParser.phpSettings(templates.render(.phpSession, context: context), host: host.name)
-                rules += try RenderedOutputParser.firewallRules(templates.render(.firewallWeb, context: context),
+                settings = try parsed.phpSettings(templates.render(.phpSession, context: context), host: host.name)
+                rules += try parsed.firewallRules(templates.render(.firewallWeb, context: context),
                                                                 chain: chain, host: host.name)
             }
             return HostRendering(host: host, family: family, managedFiles: files.sorted { $0.path < $1.path }, phpIniSettings: settings,

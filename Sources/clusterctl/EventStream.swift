@@ -129,10 +129,7 @@ struct EventStream: Sendable {
     }
 
     private func record(_ type: String) -> Record {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return Record(type: type, time: formatter.string(from: now()))
+        Record(type: type, time: UTCTimestamp.milliseconds(now()))
     }
 
     private func emit(_ record: Record) {

@@ -33,11 +33,7 @@ enum ProgressLines {
         return "\(timestamp(date)) \(host): $ \(body)\(input)"
     }
 
-    static func timestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: date)
-    }
+    static func timestamp(_ date: Date) -> String { UTCTimestamp.seconds(date) }
 
     /// `0.4s`, `12.3s`, `2m05s`.
     static func duration(_ seconds: Double) -> String {

@@ -212,6 +212,7 @@ final class RunOutput: @unchecked Sendable {
 
     /// Called by `LoggedTransport` before each remote command runs.
     func command(_ command: String, host: String, stdinBytes: Int) {
+        guard log != nil || verbosity == .verbose else { return }
         var line = ProgressLines.command(command, host: host, stdinBytes: stdinBytes, at: now())
         for secret in secrets { line = line.replacingOccurrences(of: secret, with: "[redacted]") }
         logOnly(line, stamped: false)

@@ -42,11 +42,7 @@ public enum RunJournal {
         appendCommand(quotedLines: lines.map(ShellQuote.quote))
     }
 
-    public static func timestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: date)
-    }
+    public static func timestamp(_ date: Date) -> String { UTCTimestamp.seconds(date) }
 
     /// Newlines become ` / ` and other control characters spaces: one change, one line.
     static func oneLine(_ text: String) -> String {

@@ -58,6 +58,7 @@ public struct FactsCandidate: Sendable, Equatable {
 ///     clusterctl-facts 2
 ///     os CentOS release 5.11 (Final)                           (os-release's PRETTY_NAME on newer hosts)
 ///     family el5                                               (or: family unsupported)
+///     lock-serial ID|none                                      (the last run that took the lock: RunLockScripts)
 ///     lock held|stale clusterctl-run-lock 1;id=…                (only while a run lock exists: RunLockInfo)
 ///     package memcached installed|absent
 ///     service memcached enabled|disabled running|stopped
@@ -76,8 +77,8 @@ public struct FactsCandidate: Sendable, Equatable {
 ///
 /// A host of a family that is not among the candidates reports only `os` and `family`.
 /// Nothing volatile is kept (no pids; iptables-save's date comments and packet counters are dropped by the
-/// parser, which is cheaper than a grep and a sed on every host) but the `lock` line, which the fingerprint
-/// leaves out: an unchanged host yields the same fingerprint, which detects stale
+/// parser, which is cheaper than a grep and a sed on every host) but the `lock` and `lock-serial` lines, which
+/// the fingerprint leaves out: an unchanged host yields the same fingerprint, which detects stale
 /// saved plans.
 public enum FactsScript {
     public static let header = "clusterctl-facts 2"

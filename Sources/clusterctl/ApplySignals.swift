@@ -33,7 +33,10 @@ final class ApplySignals: @unchecked Sendable {
                     first(name)
                 } else {
                     abort(name, phase)
-                    exit(130)
+                    // _exit, not exit: exit runs the process's destructors while the SSH connection threads
+                    // still use what they tear down, which crashed the controller (SIGSEGV) once in CI.
+                    fflush(nil)
+                    _exit(130)
                 }
             }
             source.resume()

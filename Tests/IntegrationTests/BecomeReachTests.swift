@@ -180,7 +180,7 @@ import Testing
             #expect(try await cluster.hostFile("web1", "/var/log/sudo.log").contains("deploy : no tty"))
 
             // Without requiretty, web1 converges as deploy.
-            #expect(try await cluster.exec("web1", "rm /etc/sudoers.d/requiretty").status == 0)
+            expectSuccess(try await cluster.exec("web1", "rm /etc/sudoers.d/requiretty"))
             let retry = try await clusterctl(["apply", "-i", inventory, "--yes", "--limit", "mc1,web1"], environment: environment)
             #expect(retry.status == 0, "\(retry.stdout)\n\(retry.stderr)")
             #expect(retry.stdout.contains("web1  changed"), "\(retry.stdout)")

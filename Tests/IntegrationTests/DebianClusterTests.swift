@@ -91,7 +91,7 @@ struct DebianClusterTests {
                 """)
             #expect(after == "running\ninstall ok installed\nactive\n0\nruntime-gone\ndisk-kept\n2\n", "\(after)")
             // The rebooted host still has its identity: same host key (strict known_hosts) and the deploy login.
-            #expect(try await cluster.ssh("mc1", "sudo -n true", user: "deploy").status == 0)
+            expectSuccess(try await cluster.ssh("mc1", "sudo -n true", user: "deploy"))
             #expect(try await cluster.run("web1", "systemctl is-system-running") == "running\n", "web1 is untouched")
         }
     }
@@ -132,7 +132,7 @@ struct DebianClusterTests {
             }
             // The hosts reach each other on the bridge, whatever their profile.
             let mc1 = try cluster.address("mc1")
-            #expect(try await cluster.ssh("web1", "timeout 3 bash -c 'exec 3<>/dev/tcp/\(mc1)/22'").status == 0)
+            expectSuccess(try await cluster.ssh("web1", "timeout 3 bash -c 'exec 3<>/dev/tcp/\(mc1)/22'"))
             let inventory = try String(contentsOfFile: cluster.inventoryPath, encoding: .utf8)
             #expect(inventory.contains("\"web2\": { \"roles\": [\"web\"], \"address\": \"198.18.0.13\""))
             await #expect(throws: TestClusterError.self) { try await cluster.reboot("mc1") }

@@ -41,7 +41,7 @@ import Testing
             let second = try await clusterctl(["plan", "-i", inventory, "--detailed-exitcode"])
             #expect(second.status == 0, "\(second.stdout)\n\(second.stderr)")
             let before = try await records(cluster)
-            #expect(try await clusterctl(["apply", "-i", inventory, "--yes"]).status == 0)
+            expectSuccess(try await clusterctl(["apply", "-i", inventory, "--yes"]))
             #expect(try await records(cluster) == before, "a converged apply changed something")
 
             let verify = try await clusterctl(["verify", "-i", inventory])
@@ -54,7 +54,7 @@ import Testing
             #expect(plan.stdout.contains("Plan: 1 of 3 hosts change; 0 packages, 1 files, 1 services, 0 firewall chains."),
                     "\(plan.stdout)")
             #expect(plan.stdout.contains("↻ restart memcached (config changed: /etc/memcached.conf)"))
-            #expect(try await clusterctl(["apply", "-i", changed, "--yes"]).status == 0)
+            expectSuccess(try await clusterctl(["apply", "-i", changed, "--yes"]))
             let afterChange = try await records(cluster)
             #expect(afterChange["mc1"]!.memcached != before["mc1"]!.memcached, "memcached was not restarted")
             #expect(afterChange["mc1"]!.dpkgLines == before["mc1"]!.dpkgLines)
@@ -74,7 +74,7 @@ import Testing
             let afterReboot = try await clusterctl(["verify", "-i", changed])
             #expect(afterReboot.status == 0, "\(afterReboot.stdout)\n\(afterReboot.stderr)")
             try await expectSharedSession(cluster)
-            #expect(try await clusterctl(["plan", "-i", changed, "--detailed-exitcode"]).status == 0)
+            expectSuccess(try await clusterctl(["plan", "-i", changed, "--detailed-exitcode"]))
 
             // An active ufw owns the host's iptables: plan refuses that host's firewall with what to do.
             let ufw = try await cluster.exec("web2", "apt-get install -y -q ufw >/dev/null 2>&1 && ufw allow 22/tcp >/dev/null "
@@ -110,7 +110,7 @@ import Testing
             try await expectSharedSession(cluster)
             let verify = try await clusterctl(["verify", "-i", cluster.inventoryPath])
             #expect(verify.status == 0, "\(verify.stdout)\n\(verify.stderr)")
-            #expect(try await clusterctl(["plan", "-i", cluster.inventoryPath, "--detailed-exitcode"]).status == 0)
+            expectSuccess(try await clusterctl(["plan", "-i", cluster.inventoryPath, "--detailed-exitcode"]))
         }
     }
 
@@ -128,7 +128,7 @@ import Testing
             try await expectSharedSession(cluster)
             let verify = try await clusterctl(["verify", "-i", cluster.inventoryPath])
             #expect(verify.status == 0, "\(verify.stdout)\n\(verify.stderr)")
-            #expect(try await clusterctl(["plan", "-i", cluster.inventoryPath, "--detailed-exitcode"]).status == 0)
+            expectSuccess(try await clusterctl(["plan", "-i", cluster.inventoryPath, "--detailed-exitcode"]))
         }
     }
 

@@ -27,7 +27,7 @@ struct ELClusterEL9Tests {
                 #expect(lines[7] == "Enforcing httpd_can_network_memcache --> off")
                 #expect(lines[8] == "active active active")
                 #expect(known[host.address] == lines[9], "\(host.name)'s key is not the one in known_hosts")
-                #expect(try await cluster.ssh(host.name, "sudo -n rpm -q sudo", user: "deploy").status == 0)
+                expectSuccess(try await cluster.ssh(host.name, "sudo -n rpm -q sudo", user: "deploy"))
             }
         }
     }

@@ -29,9 +29,9 @@ import Testing
             #expect(try await cluster.run("web1", "grep '^php_value\\[session.save_handler\\]' /etc/php-fpm.d/www.conf")
                     == "php_value[session.save_handler] = memcache\n")
 
-            #expect(try await clusterctl(["plan", "-i", inventory, "--detailed-exitcode"]).status == 0)
+            expectSuccess(try await clusterctl(["plan", "-i", inventory, "--detailed-exitcode"]))
             let before = try await records(cluster)
-            #expect(try await clusterctl(["apply", "-i", inventory, "--yes"]).status == 0)
+            expectSuccess(try await clusterctl(["apply", "-i", inventory, "--yes"]))
             #expect(try await records(cluster) == before, "a converged apply changed something")
             let verify = try await clusterctl(["verify", "-i", inventory])
             #expect(verify.status == 0, "\(verify.stdout)\n\(verify.stderr)")
@@ -44,7 +44,7 @@ import Testing
             _ = try await cluster.reboot("mc1")
             let rebooted = try await clusterctl(["verify", "-i", inventory])
             #expect(rebooted.status == 0, "\(rebooted.stdout)")
-            #expect(try await clusterctl(["plan", "-i", inventory, "--detailed-exitcode"]).status == 0)
+            expectSuccess(try await clusterctl(["plan", "-i", inventory, "--detailed-exitcode"]))
         }
     }
 
@@ -61,9 +61,9 @@ import Testing
                 try await cluster.run(web, "cat > /var/www/html/session.php <<'EOF'\n\(sessionPage)\nEOF")
             }
             try await expectSharedSession(cluster)
-            #expect(try await clusterctl(["plan", "-i", inventory, "--detailed-exitcode"]).status == 0)
+            expectSuccess(try await clusterctl(["plan", "-i", inventory, "--detailed-exitcode"]))
             let before = try await records(cluster)
-            #expect(try await clusterctl(["apply", "-i", inventory, "--yes"]).status == 0)
+            expectSuccess(try await clusterctl(["apply", "-i", inventory, "--yes"]))
             #expect(try await records(cluster) == before, "a converged apply changed something")
             let verify = try await clusterctl(["verify", "-i", inventory])
             #expect(verify.status == 0, "\(verify.stdout)\n\(verify.stderr)")

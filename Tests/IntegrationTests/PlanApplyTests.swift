@@ -46,7 +46,7 @@ import Testing
             #expect(second.stdout.contains("Plan: 0 of 3 hosts change; 0 packages, 0 files, 0 services, 0 firewall chains."))
             let before = try await records(cluster)
             let again = try await clusterctl(["apply", "-i", inventory, "--yes"])
-            #expect(again.status == 0)
+            expectSuccess(again)
             let after = try await records(cluster)
             for host in ["mc1", "web1", "web2"] {
                 #expect(after[host]!.inodes == before[host]!.inodes, "\(host): a managed file was rewritten")
@@ -60,7 +60,7 @@ import Testing
 
     @Test func changedCacheSizeWritesOneFileAndRestartsMemcachedOnly() async throws {
         try await TestCluster.withCluster(memcache: 1, web: 2) { cluster in
-            #expect(try await clusterctl(["apply", "-i", cluster.inventoryPath, "--yes"]).status == 0)
+            expectSuccess(try await clusterctl(["apply", "-i", cluster.inventoryPath, "--yes"]))
             let before = try await records(cluster)
             let changed = try inventoryWith(cluster, cacheSizeMB: 96)
             let plan = try await clusterctl(["plan", "-i", changed])
@@ -68,7 +68,7 @@ import Testing
             #expect(plan.stdout.contains("-CACHESIZE=\"64\"\n") && plan.stdout.contains("+CACHESIZE=\"96\"\n"))
             #expect(plan.stdout.contains("↻ restart memcached (config changed: /etc/sysconfig/memcached)"))
 
-            #expect(try await clusterctl(["apply", "-i", changed, "--yes"]).status == 0)
+            expectSuccess(try await clusterctl(["apply", "-i", changed, "--yes"]))
             let after = try await records(cluster)
             #expect(Array(after["mc1"]!.changingCalls.dropFirst(before["mc1"]!.changingCalls.count))
                     .map(Self.withoutTimestamp) == ["uid=0 service memcached restart => 0"])
@@ -85,11 +85,11 @@ import Testing
 
     @Test func savedPlanGoesStaleWhenPHPIniIsEditedBehindItsBack() async throws {
         try await TestCluster.withCluster(memcache: 1, web: 2) { cluster in
-            #expect(try await clusterctl(["apply", "-i", cluster.inventoryPath, "--yes"]).status == 0)
+            expectSuccess(try await clusterctl(["apply", "-i", cluster.inventoryPath, "--yes"]))
             let changed = try inventoryWith(cluster, cacheSizeMB: 80)
             let planFile = NSTemporaryDirectory() + "clusterctl-plan-\(UUID().uuidString).json"
             defer { try? FileManager.default.removeItem(atPath: planFile) }
-            #expect(try await clusterctl(["plan", "-i", changed, "--out", planFile]).status == 0)
+            expectSuccess(try await clusterctl(["plan", "-i", changed, "--out", planFile]))
 
             try await cluster.run("web1", "printf '; edited by hand\\n' >> /etc/php.ini")
             let apply = try await clusterctl(["apply", planFile, "--yes"])

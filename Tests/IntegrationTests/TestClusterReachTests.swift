@@ -78,7 +78,7 @@ struct TestClusterReachTests {
             #expect(on.status == 0)
             let tty = try await cluster.ssh("mc1", "sudo -n id -u", user: "deploy")
             #expect(tty.stderr.contains("sorry, you must have a tty to run sudo"), "\(tty.stderr)")
-            #expect(try await cluster.exec("mc1", "rm /etc/sudoers.d/requiretty").status == 0)
+            expectSuccess(try await cluster.exec("mc1", "rm /etc/sudoers.d/requiretty"))
             #expect(try await cluster.ssh("mc1", "sudo -n id -u", user: "deploy").stdout == "0\n")
         }
     }
@@ -91,7 +91,7 @@ struct TestClusterReachTests {
                 try String(contentsOfFile: "\(cluster.stateDirectory)/hosts/\(host.name)/init.pid", encoding: .utf8)
                     .trimmingCharacters(in: .whitespacesAndNewlines)
             }
-            #expect(try await runProcess("/bin/kill", ["-KILL"] + pids).status == 0)
+            expectSuccess(try await runProcess("/bin/kill", ["-KILL"] + pids))
             try FileManager.default.removeItem(atPath: cluster.stateDirectory)
             #expect(try await cctNamespaces().sorted() == ["cct-bastion1", "cct-mc1", "cct-switch", "cct-web1"])
             #expect(try await TestCluster.reachLeftovers() == ["route unreachable 198.18.1.0/24 "])

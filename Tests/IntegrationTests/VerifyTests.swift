@@ -40,7 +40,7 @@ import Testing
             #expect(items.contains("STAT curr_items 0"), "\(items)")
 
             let json = try await clusterctl(["verify", "-i", inventory, "--json"])
-            #expect(json.status == 0)
+            expectSuccess(json)
             let document = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
             #expect(document?["passed"] as? Bool == true)
             #expect((document?["checks"] as? [[String: Any]])?.count ?? 0 >= 12)

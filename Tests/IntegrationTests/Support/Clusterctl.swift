@@ -64,3 +64,10 @@ func expectSharedSession(_ cluster: TestCluster, sourceLocation: SourceLocation 
     #expect(try await http(try cluster.address("web2"), "/session.php", sessionID: sessionID) == value,
             sourceLocation: sourceLocation)
 }
+
+/// Expects a run to exit 0 and, when it did not, shows what it printed: a bare "status == 0" failure in CI
+/// says nothing about which host failed or why.
+func expectSuccess(_ output: ProcessOutput, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(output.status == 0, "exit \(output.status)\nstdout:\n\(output.stdout)\nstderr:\n\(output.stderr)",
+            sourceLocation: sourceLocation)
+}

@@ -2,6 +2,7 @@
 #define CLIBSSH2_SHIM_H
 #include <libssh2.h>
 #include <libssh2_sftp.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
@@ -35,6 +36,13 @@ static inline int clusterctl_sftp_set_permissions(LIBSSH2_SFTP_HANDLE *handle, u
     attributes.flags = LIBSSH2_SFTP_ATTR_PERMISSIONS;
     attributes.permissions = permissions;
     return libssh2_sftp_fstat_ex(handle, &attributes, 1);
+}
+
+// libcrypto's first initialisation, before libssh2's or any digest: without NO_ATEXIT, OpenSSL frees its
+// global state from an atexit handler while other threads may still be ending (their thread-local
+// destructors use that state), and the controller crashed (SIGSEGV in libcrypto) after finishing its work.
+static inline int clusterctl_crypto_init(void) {
+    return OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
 }
 
 static inline int clusterctl_hmac_sha1(const void *key, int keyLength, const unsigned char *data, size_t length,

@@ -1,9 +1,16 @@
 import CLibSSH2
 import Foundation
 
+/// libcrypto's first initialisation, which must come before any other use of it (libssh2's included): it
+/// tells OpenSSL not to free its global state from an atexit handler. That handler ran while threads that had
+/// used libcrypto were still ending, and the controller crashed (SIGSEGV in libcrypto) as it exited after a
+/// successful apply, about once in 60 runs. The process's memory goes away at exit anyway.
+let libcryptoInitialized: Bool = clusterctl_crypto_init() == 1
+
 /// The few primitives known_hosts needs, from the libcrypto libssh2 itself is built on.
 enum Crypto {
     static func sha256(_ data: [UInt8]) -> [UInt8] {
+        _ = libcryptoInitialized
         var digest = [UInt8](repeating: 0, count: 32)
         data.withUnsafeBufferPointer { input in
             clusterctl_sha256(input.baseAddress, input.count, &digest)
@@ -12,6 +19,7 @@ enum Crypto {
     }
 
     static func hmacSHA1(key: [UInt8], data: [UInt8]) -> [UInt8] {
+        _ = libcryptoInitialized
         var digest = [UInt8](repeating: 0, count: 20)
         let ok = key.withUnsafeBufferPointer { keyBuffer in
             data.withUnsafeBufferPointer { input in
@@ -24,6 +32,7 @@ enum Crypto {
     }
 
     static func randomBytes(_ count: Int) -> [UInt8] {
+        _ = libcryptoInitialized
         var bytes = [UInt8](repeating: 0, count: count)
         if clusterctl_random_bytes(&bytes, Int32(count)) == 0 {
             var generator = SystemRandomNumberGenerator()

@@ -2,7 +2,11 @@ import CLibSSH2
 import Foundation
 
 /// libssh2_init is not thread-safe: Swift runs a global's initializer exactly once, thread-safely.
-let libssh2InitResult: Int32 = libssh2_init(0)
+/// libcrypto is initialised first, the way `libcryptoInitialized` says.
+let libssh2InitResult: Int32 = {
+    _ = libcryptoInitialized
+    return libssh2_init(0)
+}()
 
 /// libssh2's version string, e.g. "1.10.0".
 public var libssh2Version: String {

@@ -125,6 +125,24 @@ import Testing
         #expect(try await acquire("bbbb", skipIf: nil) == .acquired(tookOver: nil, unchanged: false, rest: Array("cleanup\nfacts\n".utf8)))
         #expect(try await acquire("cccc", skipIf: "aaaa") == .acquired(tookOver: nil, unchanged: false, rest: Array("cleanup\nfacts\n".utf8)))
         #expect(try await acquire("dddd", skipIf: "cccc") == .acquired(tookOver: nil, unchanged: true, rest: Array("cleanup\n".utf8)))
+        // An empty serial file (a full disk when it was written) is "none", as the facts report it.
+        try "".write(toFile: RunLockScripts.serialPath(lock: path), atomically: true, encoding: .utf8)
+        #expect(try await acquire("eeee", skipIf: "none") == .acquired(tookOver: nil, unchanged: true, rest: Array("cleanup\n".utf8)))
+    }
+
+    /// The facts script and an acquire read the serial with one function: missing or empty is `none`.
+    @Test func theSerialReadsAsNoneWhenMissingOrEmpty() async throws {
+        let file = NSTemporaryDirectory() + "cct-serial-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        func read() async throws -> String {
+            let script = RunLockScripts.functions + "\ncct_read_serial \(ShellQuote.quote(file)); echo \"$cct_serial\"\n"
+            return try await LocalShellTransport().run("/bin/sh -s", stdin: Array(script.utf8)).stdoutText
+        }
+        #expect(try await read() == "none\n")
+        try "".write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try await read() == "none\n")
+        try "abcd1234\n".write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try await read() == "abcd1234\n")
     }
 
     /// The watcher left beside the lock, with a `sleep` standing in for the holder's sshd session: when the

@@ -18,7 +18,9 @@ public enum RunLockScripts {
     public static let unlockMarker = "# clusterctl run-lock unlock"
 
     /// Shell functions: `cct_session` prints `PID:STARTTIME` of the sshd process this shell runs under (or
-    /// `-`); `cct_alive SESSION` succeeds unless that process is provably gone; `cct_field KEY INFO`.
+    /// `-`); `cct_alive SESSION` succeeds unless that process is provably gone; `cct_field KEY INFO`;
+    /// `cct_read_serial FILE` sets `cct_serial` to the serial in FILE, `none` when there is none (the facts
+    /// report it, an acquire compares it with theirs: both must read it alike).
     static let functions = #"""
     cct_stat() { { read -r s < /proc/$1/stat; } 2>/dev/null || return 1; c=${s#*"("}; c=${c%")"*}; r=${s##*")"}; }
     cct_session() {
@@ -39,6 +41,7 @@ public enum RunLockScripts {
       [ "$1" != Z ] && [ "${20}" = "$a" ]
     }
     cct_field() { case ";$2;" in *";$1="*) v=${2#*";$1="}; echo "${v%%;*}";; esac; }
+    cct_read_serial() { cct_serial=; [ -f "$1" ] && { read -r cct_serial < "$1"; } 2>/dev/null; cct_serial=${cct_serial:-none}; }
     """#
 
     /// The id of the last run that took the lock, written by every acquire; the facts report it (`lock-serial`)
@@ -88,7 +91,8 @@ public enum RunLockScripts {
           [ "$(readlink "$l" 2>/dev/null)" = "$old" ] && rm -f "$l" && took=$old
           rm -f "$l.takeover-$oid"
         done
-        cct_prev=none; [ -f \(serial) ] && { read -r cct_prev < \(serial); } 2>/dev/null
+        cct_read_serial \(serial)
+        cct_prev=$cct_serial
         printf '%s\\n' "$(cct_field id "$cct_info")" > \(serial)
         \(skip) && echo run-lock unchanged
         \(watcher(whenHolderGone))
@@ -158,8 +162,8 @@ public enum RunLockScripts {
     /// after this script looked at it changes the serial after this read), then, so plan shows a held lock,
     /// `lock held INFO` or `lock stale INFO`, nothing when free (without starting readlink then).
     public static let factsCommands = functions + "\n" + """
-        cct_serial=none; [ -f \(ShellQuote.quote(serialPath())) ] && { read -r cct_serial < \(ShellQuote.quote(serialPath())); } 2>/dev/null
-        echo "lock-serial ${cct_serial:-none}"
+        cct_read_serial \(ShellQuote.quote(serialPath()))
+        echo "lock-serial $cct_serial"
         if [ -L \(ShellQuote.quote(path)) ] && o=$(readlink \(ShellQuote.quote(path)) 2>/dev/null); then
           if cct_alive "$(cct_field session "$o")"; then echo "lock held $o"; else echo "lock stale $o"; fi
         fi

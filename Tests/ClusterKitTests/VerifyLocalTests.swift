@@ -206,16 +206,19 @@ import Testing
         #expect(ProbeOutput.tcpResults("BEGIN 10.0.0.8 1\n")[0].failure == "no report")
     }
 
-    @Test func perlAndNcFallbacksSpeakTheSameReport() async throws {
+    /// php, then perl, then nc answer with the same report, every target from one client process: a live
+    /// memcached, then a closed port (refused), then the live one again (a failed target ends only itself).
+    @Test func phpPerlAndNcProbeAllTargetsAndSpeakTheSameReport() async throws {
         try await withStack() { stack in
             try await stack.startMemcached()
             try await stack.waitForPort(stack.memcachedPort)
-            let script = RemoteProbes.memcachedProbe(targets: [("127.0.0.1", stack.memcachedPort)], command: "version")
+            let live = ("127.0.0.1", stack.memcachedPort)
+            let script = RemoteProbes.memcachedProbe(targets: [live, ("127.0.0.1", 1), live], command: "version")
             // Hide php (and then perl) so the next client in the chain answers.
-            for hidden in [["php"], ["php", "perl"]] {
+            for hidden in [[], ["php"], ["php", "perl"]] {
                 let bin = stack.dir + "/bin-\(hidden.count)"
                 try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
-                for tool in ["perl", "nc", "sed", "tr", "printf"] where !hidden.contains(tool) {
+                for tool in ["php", "perl", "nc", "sed", "tr", "printf"] where !hidden.contains(tool) {
                     let target = "/usr/bin/\(tool)"
                     if FileManager.default.fileExists(atPath: target) {
                         try FileManager.default.createSymbolicLink(atPath: "\(bin)/\(tool)", withDestinationPath: target)
@@ -223,9 +226,15 @@ import Testing
                 }
                 let r = try await LocalShellTransport(environment: ["PATH": bin]).run("/bin/sh -s", stdin: Array(script.utf8))
                 let results = ProbeOutput.tcpResults(r.stdoutText)
-                #expect(results.first?.connected == true, "hidden \(hidden): \(r.stdoutText) \(r.stderrText)")
-                #expect(results.first?.lines.contains { $0.hasPrefix("VERSION 1.") } == true, "hidden \(hidden): \(r.stdoutText)")
+                #expect(results.map(\.port) == [stack.memcachedPort, 1, stack.memcachedPort], "hidden \(hidden): \(r.stdoutText)")
+                for index in [0, 2] where index < results.count {
+                    #expect(results[index].connected, "hidden \(hidden): \(r.stdoutText) \(r.stderrText)")
+                    #expect(results[index].lines.contains { $0.hasPrefix("VERSION 1.") }, "hidden \(hidden): \(r.stdoutText)")
+                }
+                #expect(results.count == 3 && !results[1].connected && results[1].failure != "no report",
+                        "hidden \(hidden): \(r.stdoutText)")
             }
+            #expect(script.components(separatedBy: "php -n -r").count == 2, "one PHP process for all targets")
         }
     }
 }

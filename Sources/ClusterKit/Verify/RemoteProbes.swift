@@ -8,40 +8,49 @@ enum RemoteProbes {
     /// Seconds a TCP connect may take before the target counts as unreachable (a DROP never answers).
     static let connectTimeout = 3
 
-    /// Connects to each `ip:port` in turn and sends one memcached command (`stats` or `version`).
+    /// Connects to each `ip:port` in turn and sends one memcached command (`stats` or `version`), all targets
+    /// from one client process (a PHP start-up costs more than a connect: verify runs this on every host).
     /// Per target prints `BEGIN ip port`, the server's lines as `R line`, then `OK`, `FAIL reason` or
     /// `NOCLIENT`.
     static func memcachedProbe(targets: [(ip: String, port: Int)], command: String) -> String {
         let t = connectTimeout
+        // argv: the command, then ip port pairs.
         let php = """
-            $s=@fsockopen($argv[1],(int)$argv[2],$en,$es,\(t)); if(!$s){echo "FAIL ".($es==""?"no answer":$es)."\\n"; exit(1);} \
-            stream_set_timeout($s,\(t)); fwrite($s,$argv[3]."\\r\\n"); \
+            for($i=2;$i+1<count($argv);$i+=2){ echo "BEGIN ".$argv[$i]." ".$argv[$i+1]."\\n"; \
+            $s=@fsockopen($argv[$i],(int)$argv[$i+1],$en,$es,\(t)); if(!$s){echo "FAIL ".($es==""?"no answer":$es)."\\n"; continue;} \
+            stream_set_timeout($s,\(t)); fwrite($s,$argv[1]."\\r\\n"); \
             while(($l=fgets($s))!==false){$l=rtrim($l); echo "R ".$l."\\n"; if($l=="END"||strpos($l,"VERSION")===0||strpos($l,"ERROR")===0){break;}} \
-            echo "OK\\n";
+            fclose($s); echo "OK\\n"; }
             """
+        // A timeout ends only its own target (alarm inside eval), as PHP's does.
         let perl = """
-            use IO::Socket::INET; $SIG{ALRM}=sub{print "FAIL timed out\\n"; exit 1}; alarm(\(t + 2)); \
-            my $s=IO::Socket::INET->new(PeerAddr=>$ARGV[0],PeerPort=>$ARGV[1],Proto=>"tcp",Timeout=>\(t)) \
-            or do { my $e=$@; $e=~s/^IO::Socket::INET: //; $e=~s/\\s+$//; print "FAIL ".($e eq "" ? "no answer" : $e)."\\n"; exit 1 }; \
-            print $s $ARGV[2]."\\r\\n"; while(my $l=<$s>){$l=~s/\\r?\\n$//; print "R $l\\n"; last if $l eq "END" || $l=~/^(VERSION|ERROR)/;} print "OK\\n";
+            use IO::Socket::INET; my $c=shift @ARGV; while(@ARGV>=2){ my ($ip,$port)=splice(@ARGV,0,2); print "BEGIN $ip $port\\n"; \
+            my $ok=eval { local $SIG{ALRM}=sub{die "timeout\\n"}; alarm(\(t + 2)); \
+            my $s=IO::Socket::INET->new(PeerAddr=>$ip,PeerPort=>$port,Proto=>"tcp",Timeout=>\(t)) \
+            or do { my $e=$@; $e=~s/^IO::Socket::INET: //; $e=~s/\\s+$//; alarm 0; print "FAIL ".($e eq "" ? "no answer" : $e)."\\n"; return 0 }; \
+            print $s $c."\\r\\n"; while(my $l=<$s>){$l=~s/\\r?\\n$//; print "R $l\\n"; last if $l eq "END" || $l=~/^(VERSION|ERROR)/;} \
+            alarm 0; close $s; 1 }; if(!defined $ok){ print "FAIL timed out\\n" } elsif($ok){ print "OK\\n" } }
             """
-        var script = """
+        let pairs = targets.map { "\(ShellQuote.quote($0.ip)) \($0.port)" }.joined(separator: " ")
+        return """
             cct_probe() {
-              if command -v php >/dev/null 2>&1; then php -n -r \(ShellQuote.quote(php)) -- "$1" "$2" "$3"
-              elif command -v perl >/dev/null 2>&1; then perl -e \(ShellQuote.quote(perl)) "$1" "$2" "$3"
-              elif command -v nc >/dev/null 2>&1; then
-                if out=$(printf '%s\\r\\nquit\\r\\n' "$3" | nc -w \(t) "$1" "$2" 2>&1) && [ -n "$out" ]; then
-                  printf '%s\\n' "$out" | tr -d '\\r' | sed 's/^/R /'; echo OK
-                else echo "FAIL no answer"; fi
-              else echo NOCLIENT; fi
+              c=$1; shift
+              if command -v php >/dev/null 2>&1; then php -n -r \(ShellQuote.quote(php)) -- "$c" "$@"
+              elif command -v perl >/dev/null 2>&1; then perl -e \(ShellQuote.quote(perl)) "$c" "$@"
+              else
+                while [ $# -ge 2 ]; do
+                  echo "BEGIN $1 $2"
+                  if ! command -v nc >/dev/null 2>&1; then echo NOCLIENT
+                  elif out=$(printf '%s\\r\\nquit\\r\\n' "$c" | nc -w \(t) "$1" "$2" 2>&1) && [ -n "$out" ]; then
+                    printf '%s\\n' "$out" | tr -d '\\r' | sed 's/^/R /'; echo OK
+                  else echo "FAIL no answer"; fi
+                  shift 2
+                done
+              fi
             }
+            cct_probe \(ShellQuote.quote(command)) \(pairs)
 
             """
-        for target in targets {
-            let ip = ShellQuote.quote(target.ip)
-            script += "echo BEGIN \(ip) \(target.port)\ncct_probe \(ip) \(target.port) \(ShellQuote.quote(command))\n"
-        }
-        return script
     }
 
     /// Prints `EXT yes|no`, `HANDLER value`, `PATH value` as PHP sees them with the host's php.ini.

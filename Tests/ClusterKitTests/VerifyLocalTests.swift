@@ -192,6 +192,14 @@ import Testing
             #expect(ProbeOutput.field("READ cctverifyb2", in: out) == "", "\(out)")
             #expect(ProbeOutput.field("READ cctverifyc3", in: out) == "v-cctverifyc3", "\(out)")
             #expect(!out.contains("Warning"), "\(out)")
+            // One process destroys them all.
+            let destroy = RemoteProbes.sessionDestroy(phpIni: stack.phpIni, ids: ["cctverifya1", "cctverifyb2", "cctverifyc3"])
+            #expect(destroy.components(separatedBy: "php -c").count == 2, "one PHP process for all ids")
+            _ = try await LocalShellTransport().run("/bin/sh -s", stdin: Array(destroy.utf8))
+            let after = try await LocalShellTransport().run("/bin/sh -s", stdin: Array(script.utf8)).stdoutText
+            for id in ["cctverifya1", "cctverifyb2", "cctverifyc3"] {
+                #expect(ProbeOutput.field("READ \(id)", in: after) == "", "\(after)")
+            }
         }
     }
 

@@ -96,12 +96,15 @@ enum RemoteProbes {
             + ids.map(ShellQuote.quote).joined(separator: " ") + " 2>&1\n"
     }
 
-    /// Destroys the given sessions (verify leaves nothing behind in memcached).
+    /// Destroys the given sessions (verify leaves nothing behind in memcached), all in one PHP process, as
+    /// `sessionRead` reads them.
     static func sessionDestroy(phpIni: String, ids: [String]) -> String {
-        let php = "session_id($argv[1]); @session_start(); session_destroy();"
-        return ids.map {
-            "php -c \(ShellQuote.quote(phpIni)) -r \(ShellQuote.quote(php)) -- \(ShellQuote.quote($0)) >/dev/null 2>&1\n"
-        }.joined()
+        let php = """
+            ob_start(); for($i=1;$i<count($argv);$i++){ $_SESSION=array(); session_id($argv[$i]); @session_start(); \
+            @session_destroy(); } ob_end_clean();
+            """
+        return "php -c \(ShellQuote.quote(phpIni)) -r \(ShellQuote.quote(php)) -- "
+            + ids.map(ShellQuote.quote).joined(separator: " ") + " >/dev/null 2>&1\n"
     }
 
     /// The test page verify serves for the HTTP check: sets (`?set=`), reads, or destroys its session.

@@ -82,29 +82,24 @@ enum RemoteProbes {
         return "php -c \(ShellQuote.quote(phpIni)) -r \(ShellQuote.quote(php)) -- \(ShellQuote.quote(id)) \(ShellQuote.quote(value)) 2>&1\n"
     }
 
-    /// For each session id prints `READ id value` (empty value when the session is unknown), all in one PHP
-    /// process: a reader reads every other web host's session, so one process per id would make verify
-    /// quadratic in PHP start-ups. Output is buffered because PHP refuses to switch session ids once anything
-    /// was printed ("headers already sent"), even on the command line.
-    static func sessionRead(phpIni: String, ids: [String]) -> String {
+    /// For each session id prints `READ id value` (empty value when the session is unknown), then destroys the
+    /// sessions `thenDestroy` names, all in one PHP process: a reader reads every other web host's session, so
+    /// one process per id would make verify quadratic in PHP start-ups. Output is buffered because PHP refuses
+    /// to switch session ids once anything was printed ("headers already sent"), even on the command line.
+    static func sessionRead(phpIni: String, ids: [String], thenDestroy: [String] = []) -> String {
+        // argv: how many ids to read, those ids, then the ids to destroy.
         let php = """
-            ob_start(); for($i=1;$i<count($argv);$i++){ $_SESSION=array(); session_id($argv[$i]); @session_start(); \
-            echo "READ ".$argv[$i]." ".(isset($_SESSION["clusterctl_verify"])?$_SESSION["clusterctl_verify"]:"")."\\n"; \
-            session_write_close(); } ob_end_flush();
+            ob_start(); $n=(int)$argv[1]; for($i=2;$i<count($argv);$i++){ $_SESSION=array(); session_id($argv[$i]); @session_start(); \
+            if($i<$n+2){ echo "READ ".$argv[$i]." ".(isset($_SESSION["clusterctl_verify"])?$_SESSION["clusterctl_verify"]:"")."\\n"; \
+            session_write_close(); } else { @session_destroy(); } } ob_end_flush();
             """
-        return "php -c \(ShellQuote.quote(phpIni)) -r \(ShellQuote.quote(php)) -- "
-            + ids.map(ShellQuote.quote).joined(separator: " ") + " 2>&1\n"
+        return "php -c \(ShellQuote.quote(phpIni)) -r \(ShellQuote.quote(php)) -- \(ids.count) "
+            + (ids + thenDestroy).map(ShellQuote.quote).joined(separator: " ") + " 2>&1\n"
     }
 
-    /// Destroys the given sessions (verify leaves nothing behind in memcached), all in one PHP process, as
-    /// `sessionRead` reads them.
+    /// Destroys the given sessions (verify leaves nothing behind in memcached): `sessionRead` reading none.
     static func sessionDestroy(phpIni: String, ids: [String]) -> String {
-        let php = """
-            ob_start(); for($i=1;$i<count($argv);$i++){ $_SESSION=array(); session_id($argv[$i]); @session_start(); \
-            @session_destroy(); } ob_end_clean();
-            """
-        return "php -c \(ShellQuote.quote(phpIni)) -r \(ShellQuote.quote(php)) -- "
-            + ids.map(ShellQuote.quote).joined(separator: " ") + " >/dev/null 2>&1\n"
+        String(sessionRead(phpIni: phpIni, ids: [], thenDestroy: ids).dropLast(" 2>&1\n".count)) + " >/dev/null 2>&1\n"
     }
 
     /// The test page verify serves for the HTTP check: sets (`?set=`), reads, or destroys its session.

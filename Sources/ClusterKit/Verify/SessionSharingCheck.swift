@@ -146,12 +146,15 @@ struct SessionSharingCheck: Sendable {
     private func read(_ reader: Host, writer: Host, writerSetHTTP: Bool) async -> SecondRound {
         let transport = sessions.transports[reader.name]!
         let cliID = sessionID("cli", writer), httpID = sessionID("http", writer)
-        var script = RemoteProbes.sessionRead(phpIni: phpIni(reader), ids: [cliID])
+        // The page is asked first (kept in a variable) so that one PHP process then reads the CLI session and
+        // destroys both; the report keeps its order: CLI part, then the HTTP section.
+        let get = RemoteProbes.httpGet(url: url(reader, ""), sessionID: httpID)
+        var script = writerSetHTTP ? "cct_http=$(\(get.dropLast()))\n" : ""
+        script += RemoteProbes.sessionRead(phpIni: phpIni(reader), ids: [cliID], thenDestroy: [cliID, httpID])
         if writerSetHTTP {
-            script += "echo \(Self.httpSection)\n" + RemoteProbes.httpGet(url: url(reader, ""), sessionID: httpID)
+            script += "echo \(Self.httpSection)\nprintf '%s\\n' \"$cct_http\"\n"
         }
-        script += RemoteProbes.sessionDestroy(phpIni: phpIni(reader), ids: [cliID, httpID])
-            + "rm -f \(ShellQuote.quote(pagePath))\n"
+        script += "rm -f \(ShellQuote.quote(pagePath))\n"
         let output: String
         do {
             output = try await transport.run("/bin/sh -s", stdin: Array(script.utf8)).stdoutText

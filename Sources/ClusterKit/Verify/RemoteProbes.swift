@@ -87,19 +87,24 @@ enum RemoteProbes {
     /// one process per id would make verify quadratic in PHP start-ups. Output is buffered because PHP refuses
     /// to switch session ids once anything was printed ("headers already sent"), even on the command line.
     static func sessionRead(phpIni: String, ids: [String], thenDestroy: [String] = []) -> String {
+        sessionProcess(phpIni: phpIni, read: ids, destroy: thenDestroy, output: "2>&1")
+    }
+
+    /// Destroys the given sessions (verify leaves nothing behind in memcached): `sessionRead` reading none.
+    static func sessionDestroy(phpIni: String, ids: [String]) -> String {
+        sessionProcess(phpIni: phpIni, read: [], destroy: ids, output: ">/dev/null 2>&1")
+    }
+
+    /// The one PHP process of `sessionRead` and `sessionDestroy`; `output`: its redirection.
+    private static func sessionProcess(phpIni: String, read: [String], destroy: [String], output: String) -> String {
         // argv: how many ids to read, those ids, then the ids to destroy.
         let php = """
             ob_start(); $n=(int)$argv[1]; for($i=2;$i<count($argv);$i++){ $_SESSION=array(); session_id($argv[$i]); @session_start(); \
             if($i<$n+2){ echo "READ ".$argv[$i]." ".(isset($_SESSION["clusterctl_verify"])?$_SESSION["clusterctl_verify"]:"")."\\n"; \
             session_write_close(); } else { @session_destroy(); } } ob_end_flush();
             """
-        return "php -c \(ShellQuote.quote(phpIni)) -r \(ShellQuote.quote(php)) -- \(ids.count) "
-            + (ids + thenDestroy).map(ShellQuote.quote).joined(separator: " ") + " 2>&1\n"
-    }
-
-    /// Destroys the given sessions (verify leaves nothing behind in memcached): `sessionRead` reading none.
-    static func sessionDestroy(phpIni: String, ids: [String]) -> String {
-        String(sessionRead(phpIni: phpIni, ids: [], thenDestroy: ids).dropLast(" 2>&1\n".count)) + " >/dev/null 2>&1\n"
+        return "php -c \(ShellQuote.quote(phpIni)) -r \(ShellQuote.quote(php)) -- \(read.count) "
+            + (read + destroy).map(ShellQuote.quote).joined(separator: " ") + " \(output)\n"
     }
 
     /// The test page verify serves for the HTTP check: sets (`?set=`), reads, or destroys its session.

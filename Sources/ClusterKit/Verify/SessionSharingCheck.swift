@@ -148,8 +148,8 @@ struct SessionSharingCheck: Sendable {
         let cliID = sessionID("cli", writer), httpID = sessionID("http", writer)
         // The page is asked first (kept in a variable) so that one PHP process then reads the CLI session and
         // destroys both; the report keeps its order: CLI part, then the HTTP section.
-        let get = RemoteProbes.httpGet(url: url(reader, ""), sessionID: httpID)
-        var script = writerSetHTTP ? "cct_http=$(\(get.dropLast()))\n" : ""
+        var script = writerSetHTTP
+            ? "cct_http=$(\(RemoteProbes.httpGet(url: url(reader, ""), sessionID: httpID).dropLast()))\n" : ""
         script += RemoteProbes.sessionRead(phpIni: phpIni(reader), ids: [cliID], thenDestroy: [cliID, httpID])
         if writerSetHTTP {
             script += "echo \(Self.httpSection)\nprintf '%s\\n' \"$cct_http\"\n"

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import ClusterKit
 
@@ -21,7 +22,7 @@ import Testing
         #expect(commands[4] == "chkconfig memcached on")
         // The firewall before any service starts: memcached never listens unfiltered.
         #expect(commands[5] == FirewallScripts.applyScript(rollbackSeconds: 30))
-        #expect(commands[6] == FirewallScripts.checkScript)
+        #expect(commands[6] == FirewallScripts.checkScript(persist: "service iptables save"))
         #expect(commands[7] == "service iptables save")
         #expect(commands[8] == "service memcached start")
         let uploads = await mc1.uploads
@@ -48,6 +49,39 @@ import Testing
         #expect(written?.contents == PHPIniEditor.edit(Array(EngineFixture.stockPHPIni.utf8), settings: [
             PHPIniSetting(key: "session.save_handler", value: "memcache"),
             PHPIniSetting(key: "session.save_path", value: "\"tcp://198.18.0.11:11211\"")]))
+        // Read by the install's own exec: the scripts fed to sh are the plan's facts and the lock's acquire and
+        // release, no facts script of its own.
+        let commands = await fixture.transport("web1").commands
+        #expect(commands.filter { $0 == FactsGatherer.command }.count == 3)
+        #expect(commands.contains { $0.hasPrefix("yum -y install httpd php php-pecl-memcache && rpm -q httpd php php-pecl-memcache"
+                                                 + FactsScript.refreshSeparator) })
+    }
+
+    /// The real shell: what follows an install reports the files as they are after it, whatever the install printed.
+    @Test func anInstallReadsTheFilesToEditInItsOwnExec() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cct-refresh-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let present = directory.appendingPathComponent("php.ini").path, absent = directory.appendingPathComponent("none.ini").path
+        try Data("[Session]\nsession.save_handler = files\n".utf8).write(to: URL(fileURLWithPath: present))
+        let query = FactsQuery(packages: [], services: [], files: [present, absent], firewall: false)
+        // The "install" prints lines that look like the report.
+        let command = FactsScript.followedByRefresh("echo '\(FactsScript.header)'; echo 'family el5'; echo end-facts",
+                                                    query: query, family: OSFamilies.el5)
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = ["-c", command]
+        let pipe = Pipe()
+        shell.standardOutput = pipe
+        try shell.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        shell.waitUntilExit()
+        #expect(shell.terminationStatus == 0)
+        let report = try #require(FactsScript.refreshedFacts(Array(output)))
+        let facts = try FactsParser.parse(report, host: "web1", candidates: [FactsCandidate(family: OSFamilies.el5, query: query)])
+        #expect(facts.files[present]?.contents == Array("[Session]\nsession.save_handler = files\n".utf8))
+        #expect(facts.files[absent] == nil)
+        #expect(FactsScript.refreshedFacts(Array("yum output\n".utf8)) == nil)
     }
 
     @Test func secondApplyRunsNothingButFacts() async throws {

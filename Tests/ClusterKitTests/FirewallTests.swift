@@ -141,15 +141,15 @@ import Testing
     @Test func scriptsArmTheRollbackBeforeChangingAnythingAndParseAsPOSIXShell() throws {
         let script = FirewallScripts.applyScript(rollbackSeconds: 8)
         let order = ["cat > /var/lib/clusterctl/firewall-next.rules",
-                     "iptables-save -t filter > /var/lib/clusterctl/firewall-previous.rules", "(trap '' HUP; exec sh -c 'sleep 8;",
-                     "> /var/lib/clusterctl/firewall-rollback.armed.new", "(trap '' HUP; exec sh -c 'sleep 0.3 2>/dev/null || sleep 1; [ -f /var/lib/clusterctl/firewall-rollback.armed ] || exit 0; if iptables-restore --noflush",
+                     "iptables-save -t filter > /var/lib/clusterctl/firewall-previous.rules", "(trap '' HUP; sleep 8;",
+                     "> /var/lib/clusterctl/firewall-rollback.armed.new", "(trap '' HUP; sleep 0.3 2>/dev/null || sleep 1; [ -f /var/lib/clusterctl/firewall-rollback.armed ] || exit 0; if iptables-restore --noflush",
                      "echo \"clusterctl-firewall-armed $rollback\""]
         let positions = try order.map { try #require(script.range(of: $0)?.lowerBound, "missing: \($0)") }
         #expect(positions == positions.sorted())
         #expect(script.components(separatedBy: ") </dev/null >/dev/null 2>&1 &").count == 3,
                 "rollback and change detached: they outlive the SSH session, and the script returns before the change")
         #expect(!script.contains("iptables -C") && !script.contains(" -w"), "nothing EL5's iptables 1.3.5 lacks")
-        for text in [script, FirewallScripts.checkScript] {
+        for text in [script, FirewallScripts.checkScript(persist: "service iptables save && systemctl enable iptables")] {
             let check = Process()
             check.executableURL = URL(fileURLWithPath: "/bin/sh")
             check.arguments = ["-n", "-c", text]
@@ -277,6 +277,19 @@ import Testing
         #expect(!(await fixture.transport("mc1").filterTable.chains.contains("CLUSTERCTL")))
     }
 
+    @Test func aFailedSaveFailsTheHostAfterTheDisarmAndNoServiceStarts() async throws {
+        let fixture = await Self.fixture()
+        await fixture.transport("mc1").configure { $0.failingCommands = ["service iptables save"] }
+        let recap = await fixture.apply(try await Self.plan(fixture))
+        let outcome = try #require(recap.outcome(for: "mc1"))
+        #expect(outcome.status == .failed)
+        #expect(outcome.message == "firewall CLUSTERCTL: save the rules: exit status 1")
+        let mc1 = fixture.transport("mc1")
+        #expect(await mc1.armedRollback == nil, "SSH was proven to work: the rules stay, only unsaved")
+        #expect(await mc1.savedFirewall == nil)
+        #expect(await mc1.commandsMatching("service ") == ["service iptables save"], "no service started after the failure")
+    }
+
     @Test func aConnectionMadeBeforeTheChangeRanProvesNothingSoAnotherIsMade() async throws {
         let fixture = await Self.fixture()
         await fixture.transport("mc1").configure { $0.checksBeforeTheChangeRuns = 2 }
@@ -290,7 +303,7 @@ import Testing
             .apply(try await Self.plan(fixture, pool: pool), pool: pool, checkFingerprints: false)
         #expect(!recap.failed, "\(recap.text)")
         #expect(await connections.next("mc1") == 5, "the run's connection and three new ones")
-        #expect(await fixture.transport("mc1").commands.filter { $0 == FirewallScripts.checkScript }.count == 3)
+        #expect(await fixture.transport("mc1").commands.filter { $0.hasPrefix(FirewallScripts.checkMarker) }.count == 3)
         #expect(await fixture.transport("mc1").savedFirewall != nil)
     }
 

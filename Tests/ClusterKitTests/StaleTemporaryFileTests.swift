@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import ClusterKit
 
@@ -22,7 +23,8 @@ import Testing
 
         let commands = await transport.commands
         try #require(commands.count == 1)
-        #expect(commands[0].hasSuffix(" && rm -f /etc/sysconfig/.memcached.clusterctl-tmp-*; } || { rm -f "
+        #expect(commands[0].hasSuffix(" && " + RemoteFileWriter.removeTemporariesCommand(for: "/etc/sysconfig/memcached")
+                                      + "; } || { rm -f "
                                       + (await transport.uploads)[0].path + "; exit 1; }"))
         let files = await transport.files
         #expect(files.keys.sorted() == [
@@ -32,10 +34,31 @@ import Testing
         #expect(files["/etc/sysconfig/memcached"]?.contents == change.newContents)
     }
 
-    /// The prefix is quoted as a shell word and only the `*` is left to the shell's globbing.
-    @Test func prefixWithSpacesIsQuotedBeforeTheGlob() {
+    /// The prefix is quoted as a shell word and only the `*` is left to the shell's globbing; the real shell
+    /// removes every temporary of the file, keeps everything else, and succeeds when there is none.
+    @Test func prefixWithSpacesIsQuotedBeforeTheGlob() throws {
         let command = RemoteFileWriter.commitCommand(path: "/srv/my site/php.ini", temporary: "/srv/my site/.php.ini.clusterctl-tmp-1",
                                                      mode: 0o644, owner: "root", group: "root")
-        #expect(command.contains(" && rm -f '/srv/my site/.php.ini.clusterctl-tmp-'*; }"))
+        #expect(command.contains(" && for t in '/srv/my site/.php.ini.clusterctl-tmp-'*; do "))
+
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cct stale \(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("php.ini").path
+        let keep = ["php.ini", "php.ini.clusterctl-tmp-notes", ".other.clusterctl-tmp-1"]
+        for name in keep + [".php.ini.clusterctl-tmp-1a", ".php.ini.clusterctl-tmp-ff"] {
+            try Data("x".utf8).write(to: directory.appendingPathComponent(name))
+        }
+        func sh() throws -> Int32 {
+            let shell = Process()
+            shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+            shell.arguments = ["-c", RemoteFileWriter.removeTemporariesCommand(for: path)]
+            try shell.run()
+            shell.waitUntilExit()
+            return shell.terminationStatus
+        }
+        #expect(try sh() == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted() == keep.sorted())
+        #expect(try sh() == 0, "nothing left to remove is no failure")
     }
 }

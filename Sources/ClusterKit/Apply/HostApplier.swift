@@ -39,6 +39,8 @@ public struct HostApplier: Sendable {
         let ordered = ApplyPhase.allCases.flatMap { phase in changes.filter { $0.phase == phase } }
         var applied = 0
         var installedPackages = false
+        // The files to edit as the last install left them, read by that install's exec (`installCommand`).
+        var filesAfterInstall: (facts: HostFacts, query: FactsQuery)?
         var waitedForServices = false
         var index = 0
         var step = "apply"
@@ -74,9 +76,22 @@ public struct HostApplier: Sendable {
                 switch change.kind {
                 case .installPackage:
                     let packages = batch.compactMap(\.package)
+                    let step = "install \(packages.joined(separator: " "))"
+                    let (command, reread) = installCommand(packages, then: ordered[(index + batch.count)...], family: family)
                     do {
-                        try await ApplyCommand.run(family.packageManager.installCommand(packages), on: transport,
-                                                   step: "install \(packages.joined(separator: " "))")
+                        let result = try await ApplyCommand.run(command, on: transport, step: step)
+                        if let reread {
+                            guard let report = FactsScript.refreshedFacts(result.stdout) else {
+                                throw ApplyError(step: step, message: "installed, but the files to edit were not reported")
+                            }
+                            do {
+                                filesAfterInstall = (try FactsParser.parse(report, host: hostName,
+                                                                           candidates: [FactsCandidate(family: family, query: reread)]),
+                                                     reread)
+                            } catch {
+                                throw ApplyError(step: step, message: "installed, but reading the files to edit failed: \(error)")
+                            }
+                        }
                     } catch var error as ApplyError {
                         // A repository clusterctl does not enable by itself: say which, and how.
                         let hints = packages.compactMap { family.installHints[$0] }
@@ -92,8 +107,13 @@ public struct HostApplier: Sendable {
                     guard var file = change.file else { throw ApplyError(step: "write", message: "change without file") }
                     if installedPackages, let settings = file.editSettings {
                         // Packages just installed may have created or replaced the file the plan saw.
-                        guard let refreshed = try await reEdit(file, settings: settings, family: family,
-                                                               transport: transport, hostName: hostName) else {
+                        var current = filesAfterInstall?.facts
+                        if filesAfterInstall?.query.files.contains(file.path) != true {
+                            current = try await FactsGatherer.gather(
+                                host: hostName, query: FactsQuery(packages: [], services: [], files: [file.path], firewall: false),
+                                family: family, transport: transport)
+                        }
+                        guard let current, let refreshed = reEdit(file, settings: settings, current: current) else {
                             break   // already as desired: counted as done below
                         }
                         file = refreshed
@@ -187,11 +207,20 @@ public struct HostApplier: Sendable {
         return service
     }
 
-    /// The edit recomputed against the file as it is now; nil when it already has the settings.
-    private func reEdit(_ file: FileChange, settings: [IniSetting], family: OSFamily, transport: HostTransport,
-                        hostName: String) async throws -> FileChange? {
-        let query = FactsQuery(packages: [], services: [], files: [file.path], firewall: false)
-        let facts = try await FactsGatherer.gather(host: hostName, query: query, family: family, transport: transport)
+    /// The install command of `packages`; when no install follows (`rest`), it also reads the files the rest
+    /// edits (packages may just have created or replaced them), returning the query it asks.
+    private func installCommand(_ packages: [String], then rest: ArraySlice<Change>,
+                                family: OSFamily) -> (command: String, reread: FactsQuery?) {
+        let install = family.packageManager.installCommand(packages)
+        let edited = rest.filter { $0.kind == .writeFile && $0.file?.editSettings != nil }.compactMap(\.file?.path)
+        guard !edited.isEmpty, !rest.contains(where: { $0.kind == .installPackage }) else { return (install, nil) }
+        let query = FactsQuery(packages: [], services: [], files: edited, firewall: false)
+        return (FactsScript.followedByRefresh(install, query: query, family: family), query)
+    }
+
+    /// The edit recomputed against the file as `facts` (read after the install) show it; nil when it already
+    /// has the settings.
+    private func reEdit(_ file: FileChange, settings: [IniSetting], current facts: HostFacts) -> FileChange? {
         let current = facts.files[file.path]
         let format = file.editFormat ?? .phpIni
         // An override layer the packages did not create overrides nothing: there is nothing to edit.

@@ -17,8 +17,11 @@ public enum RemoteFileWriter {
     }
 
     /// Removes every temporary file of `path` (left by a write that was killed between upload and rename).
+    /// `rm` starts only when the glob matched: usually nothing is left, and a process is milliseconds on every
+    /// host of a run (issue 15). Succeeds either way.
     public static func removeTemporariesCommand(for path: String) -> String {
-        "rm -f \(ShellQuote.quote(temporaryPrefix(for: path)))*"
+        let pattern = ShellQuote.quote(temporaryPrefix(for: path)) + "*"
+        return "for t in \(pattern); do if [ -e \"$t\" ]; then rm -f \(pattern); fi; break; done"
     }
 
     /// The command that finishes the write once the temporary file is uploaded; removes it on failure.
@@ -67,7 +70,8 @@ public struct ApplyError: Error, CustomStringConvertible, Equatable {
 
 enum ApplyCommand {
     /// Runs a command, throwing `ApplyError` with the last lines of its output when it fails.
-    static func run(_ command: String, on transport: HostTransport, step: String) async throws {
+    @discardableResult
+    static func run(_ command: String, on transport: HostTransport, step: String) async throws -> CommandResult {
         let result: CommandResult
         do {
             result = try await transport.run(command)
@@ -80,5 +84,6 @@ enum ApplyCommand {
             let status = result.exitSignal.map { "killed by signal \($0)" } ?? "exit status \(result.exitStatus)"
             throw ApplyError(step: step, message: status + (output.isEmpty ? "" : ": " + output))
         }
+        return result
     }
 }

@@ -102,6 +102,33 @@ public enum FactsScript {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// Appends to `command` (an install) the facts of `query` on a host already known to be `family`, run
+    /// when the command succeeds: the files packages may just have created or replaced, read in the same exec
+    /// (no second shell, no detection). `refreshedFacts` finds the report after the command's own output.
+    public static func followedByRefresh(_ command: String, query: FactsQuery, family: OSFamily) -> String {
+        let key = ShellQuote.quote(family.key)
+        return command + refreshSeparator + "\n" + [
+            "cct_family=\(key)", "echo \"family $cct_family\"",
+            "case $cct_family in", key + ")", queryCommands(query, family: family), ";;", "esac", "echo end-facts",
+        ].joined(separator: "\n") + "\n}"
+    }
+
+    /// Where `followedByRefresh` appends to the command.
+    public static let refreshSeparator = " && {\necho '\(header)'"
+
+    /// The report `followedByRefresh` printed, from its last header line on (the command's output precedes it).
+    public static func refreshedFacts(_ stdout: [UInt8]) -> [UInt8]? {
+        let marker = Array((header + "\n").utf8)
+        var found: Int?
+        var start = 0
+        while start + marker.count <= stdout.count {
+            if stdout[start..<start + marker.count].elementsEqual(marker) { found = start }
+            guard let newline = stdout[start...].firstIndex(of: 10) else { break }
+            start = newline + 1
+        }
+        return found.map { Array(stdout[$0...]) }
+    }
+
     static func queryCommands(_ query: FactsQuery, family: OSFamily, root: String = "") -> String {
         var lines: [String] = []
         if !query.packages.isEmpty {

@@ -15,11 +15,12 @@ public struct SysVServices: ServiceManager {
 
     /// Enabled = on in runlevel 3 (what `chkconfig NAME on` sets, and the EL server default runlevel): an
     /// `S??NAME` link in rc3.d, which is what `chkconfig --list` reads, found by the shell's own globbing
-    /// rather than by starting chkconfig and grep. Running = `service NAME status` exits 0 (LSB).
+    /// rather than by starting chkconfig and grep. Running = `service NAME status` exits 0 (LSB); without an
+    /// init script `service` only says "unrecognized service", so on a fresh host it is not started at all.
     public func factsCommand(_ s: String, root: String) -> String {
         """
         e=disabled; for l in \(ShellQuote.quote(root + "/etc/rc.d/rc3.d"))/S[0-9][0-9]\(s); do [ -e "$l" ] && e=enabled; done
-        if service \(s) status >/dev/null 2>&1; then r=running; else r=stopped; fi
+        if [ -f \(ShellQuote.quote(root + "/etc/rc.d/init.d"))/\(s) ] && service \(s) status >/dev/null 2>&1; then r=running; else r=stopped; fi
         echo "service "\(s)" $e $r"
         """
     }

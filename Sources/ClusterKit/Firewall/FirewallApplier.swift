@@ -24,8 +24,8 @@ public struct FirewallTiming: Sendable {
 /// Applies a `replace-firewall-chain` change with lock-out protection:
 /// 1. over the run's connection, `FirewallScripts.applyScript`: snapshot, arm the rollback on the host,
 ///    schedule the change (one `iptables-restore --noflush`, atomic) and return;
-/// 2. over a new connection made after the change: read its result, disarm the rollback, persist the OS way
-///    (`OSFamily.firewallPersistCommand`).
+/// 2. over a new connection made after the change, in one exec: read its result, disarm the rollback, persist
+///    the OS way (`OSFamily.firewallPersistCommand`).
 /// When no new connection works the host is reported failed and nothing is persisted: the rollback restores
 /// the previous rules by itself within `rollbackSeconds`.
 public struct FirewallApplier: Sendable {
@@ -73,7 +73,7 @@ public struct FirewallApplier: Sendable {
             }
             let checked: CommandResult
             do {
-                checked = try await fresh.run(FirewallScripts.checkScript)
+                checked = try await fresh.run(FirewallScripts.checkScript(persist: family.firewallPersistCommand))
             } catch {
                 await fresh.close()
                 throw fail("firewall change cut SSH (a new connection could not run a command: \(error)); \(restoresWithin)")
@@ -83,21 +83,14 @@ public struct FirewallApplier: Sendable {
                 try await Task.sleep(for: timing.retry)
                 continue
             }
-            do {
-                let table = try result(of: checked, fail: fail)
-                try await ApplyCommand.run(family.firewallPersistCommand, on: fresh, step: "\(step): save the rules")
-                await fresh.close()
-                try verify(change, applied: table, fail: fail)
-                return
-            } catch {
-                await fresh.close()
-                throw error
-            }
+            await fresh.close()
+            try verify(change, applied: try result(of: checked, step: step, fail: fail), fail: fail)
+            return
         }
     }
 
     /// The table after the change, from the check script's report (which has disarmed the rollback).
-    private func result(of checked: CommandResult, fail: (String) -> ApplyError) throws -> FilterTable {
+    private func result(of checked: CommandResult, step: String, fail: (String) -> ApplyError) throws -> FilterTable {
         switch FirewallScripts.Exit(rawValue: checked.exitStatus) {
         case .rollbackRan?:
             throw fail("the rollback restored the previous rules before it could be disarmed "
@@ -112,9 +105,14 @@ public struct FirewallApplier: Sendable {
             throw fail("checking the change failed: \(Self.describe(checked)); "
                        + "the host restores its previous rules within \(rollbackSeconds) s")
         }
+        let why = checked.stderrText.split(separator: "\n").suffix(3).joined(separator: " / ")
         guard report.applied else {
-            let why = checked.stderrText.split(separator: "\n").suffix(3).joined(separator: " / ")
             throw fail("iptables-restore refused the rules; rules not changed" + (why.isEmpty ? "" : ": " + why))
+        }
+        // The check script saves in the same exec once it has disarmed the rollback.
+        guard report.saved == 0 else {
+            let status = report.saved.map { "exit status \($0)" } ?? "it did not report"
+            throw ApplyError(step: "\(step): save the rules", message: status + (why.isEmpty ? "" : ": " + why))
         }
         return report.table
     }

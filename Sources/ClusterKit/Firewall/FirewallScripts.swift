@@ -3,7 +3,7 @@
 ///
 /// Lock-out protection lives on the host, so it works even when the change kills the SSH connection:
 /// `applyScript` snapshots the filter table, arms a detached rollback (`sleep N`, then restore the snapshot;
-/// detached as `(trap '' HUP; exec sh -c …) &`, nohup's effect without starting nohup)
+/// detached as a subshell `(trap '' HUP; …) &`: nohup's effect without starting nohup or another shell)
 /// and schedules the change itself, detached, a moment later — after the script has returned, because a rule
 /// that drops SSH also drops the packets of the connection that made it, and its answer would never arrive.
 /// `checkScript`, run over a *new* connection, reports the change and disarms the rollback. The marker file
@@ -63,18 +63,20 @@ public enum FirewallScripts {
 
     /// Run with `restoreInput` on stdin. Prints `armedMarker PID` and returns; the change runs
     /// `changeDelay` later. Exits with an `Exit` code, having changed nothing, when it cannot arm.
+    /// Every process started here costs milliseconds on every host of a cold apply (issue 15), so tests and
+    /// the detached parts stay in the shell: subshells rather than `sh -c`, a `case` rather than `grep`.
     public static func applyScript(rollbackSeconds: Int) -> String {
         let marker = q(markerPath)
         let rollback = "sleep \(rollbackSeconds); mv -f \(marker) \(marker).fired 2>/dev/null || exit 0; "
             + "iptables-restore < \(q(snapshotPath)); echo \"$(date) restored the rules from before an apply\" >> \(q(logPath))"
-        // $0 is the rollback's pid: a refused change disarms it at once (nothing changed). No marker = the
-        // rollback already ran (the change was too late to be checked): then the change must not run at all.
+        // A refused change disarms the rollback at once (nothing changed). No marker = the rollback already ran
+        // (the change was too late to be checked): then the change must not run at all.
         let change = "sleep \(changeDelay) 2>/dev/null || sleep \(changeDelayFallbackSeconds); [ -f \(marker) ] || exit 0; "
-            + "if iptables-restore --noflush < \(q(nextPath)) 2> \(q(errorPath)); then s=0; else s=1; rm -f \(marker); kill \"$0\"; fi; "
+            + "if iptables-restore --noflush < \(q(nextPath)) 2> \(q(errorPath)); then s=0; else s=1; rm -f \(marker); kill \"$rollback\"; fi; "
             + "iptables-save -t filter > \(q(afterPath)); echo $s > \(q(statusPath)).new; mv -f \(q(statusPath)).new \(q(statusPath))"
         return """
         umask 077
-        mkdir -p \(q(stateDirectory)) || exit \(Exit.snapshotFailed.rawValue)
+        [ -d \(q(stateDirectory)) ] || mkdir -p \(q(stateDirectory)) || exit \(Exit.snapshotFailed.rawValue)
         if [ -f \(marker) ] && { read -r p < \(marker); } 2>/dev/null && kill -0 "$p" 2>/dev/null; then
           echo "a firewall rollback of an earlier apply is still pending (pid $p); try again after it ran" >&2
           exit \(Exit.pendingRollback.rawValue)
@@ -82,41 +84,55 @@ public enum FirewallScripts {
         rm -f \(q(statusPath)) \(q(afterPath)) \(q(errorPath))
         cat > \(q(nextPath)) || exit \(Exit.snapshotFailed.rawValue)
         iptables-save -t filter > \(q(snapshotPath)) || { echo 'iptables-save failed' >&2; exit \(Exit.snapshotFailed.rawValue); }
-        if ! grep -q '^[*]filter' \(q(snapshotPath)); then
+        f=; while IFS= read -r l; do case $l in '*filter') f=1; break;; esac; done < \(q(snapshotPath))
+        if [ -z "$f" ]; then
           printf '*filter\\n:INPUT ACCEPT [0:0]\\n:FORWARD ACCEPT [0:0]\\n:OUTPUT ACCEPT [0:0]\\nCOMMIT\\n' > \(q(snapshotPath))
         fi
-        (trap '' HUP; exec sh -c \(q(rollback))) </dev/null >/dev/null 2>&1 &
+        (trap '' HUP; \(rollback)) </dev/null >/dev/null 2>&1 &
         rollback=$!
         echo "$rollback" > \(marker).new && mv -f \(marker).new \(marker) || { kill "$rollback"; exit \(Exit.armFailed.rawValue); }
-        (trap '' HUP; exec sh -c \(q(change)) "$rollback") </dev/null >/dev/null 2>&1 &
+        (trap '' HUP; \(change)) </dev/null >/dev/null 2>&1 &
         echo "\(armedMarker) $rollback"
         """
     }
 
+    /// Marks the check script (for `InMemoryTransport`).
+    public static let checkMarker = "# clusterctl firewall check"
+    /// The check script's line carrying `persist`'s exit status (before `statusMarker`).
+    public static let savedMarker = "clusterctl-firewall-saved"
+
     /// Run over a new connection. Exit 0: prints `statusMarker S` and the table after the change, and (S = 0)
-    /// has disarmed the rollback; iptables-restore's complaints on stderr. Otherwise an `Exit` code.
-    public static let checkScript: String = {
+    /// has disarmed the rollback and run `persist` (the family's save, e.g. `service iptables save`), whose
+    /// status it prints as `savedMarker N` first and whose output goes to stderr with iptables-restore's
+    /// complaints. Otherwise an `Exit` code. One exec for check and save: a process less on every host.
+    public static func checkScript(persist: String) -> String {
         let marker = q(markerPath)
         return """
+        \(checkMarker)
         [ -f \(q(statusPath)) ] || exit \(Exit.changeNotYetRun.rawValue)
         read -r s < \(q(statusPath))
         if [ "$s" = 0 ]; then
           { read -r pid < \(marker); } 2>/dev/null && rm \(marker) 2>/dev/null || exit \(Exit.rollbackRan.rawValue)
           kill "$pid" 2>/dev/null
+          { \(persist); } </dev/null >&2
+          echo "\(savedMarker) $?"
         fi
         [ -s \(q(errorPath)) ] && cat \(q(errorPath)) >&2
         echo "\(statusMarker) $s"
         cat \(q(afterPath))
         """
-    }()
+    }
 
-    /// Reads the status and the filter table the check script printed.
-    static func parseCheckOutput(_ output: String) -> (applied: Bool, table: FilterTable)? {
+    /// Reads the status, the save's exit status (nil when it did not run) and the filter table the check
+    /// script printed.
+    static func parseCheckOutput(_ output: String) -> (applied: Bool, saved: Int32?, table: FilterTable)? {
         var lines = output.split(separator: "\n", omittingEmptySubsequences: false)
         guard let index = lines.firstIndex(where: { $0.hasPrefix(statusMarker + " ") }) else { return nil }
         let status = lines[index].dropFirst(statusMarker.count + 1)
         guard status == "0" || status == "1" else { return nil }
+        let saved = lines[..<index].last { $0.hasPrefix(savedMarker + " ") }
+            .flatMap { Int32($0.dropFirst(savedMarker.count + 1)) }
         lines.removeSubrange(...index)
-        return (status == "0", FilterTable.parse(lines.joined(separator: "\n")))
+        return (status == "0", saved, FilterTable.parse(lines.joined(separator: "\n")))
     }
 }

@@ -69,7 +69,7 @@ public enum RunLockScripts {
         umask 022
         \(functions)
         l=\(ShellQuote.quote(path))
-        mkdir -p "${l%/*}" 2>/dev/null
+        [ -d "${l%/*}" ] || mkdir -p "${l%/*}" 2>/dev/null
         cct_info=\(ShellQuote.quote(prefix))";session=$(cct_session);command="\(ShellQuote.quote(command))
         n=0; took=
         while :; do

@@ -75,8 +75,11 @@ public actor InMemoryTransport: HostTransport {
         commands.append(command)
         for _ in 0..<yieldsBeforeCommands { await Task.yield() }
         await journal?.append("\(label): \(command)")
-        if failingCommands.contains(where: command.contains) {
-            return CommandResult(stderr: Array("simulated failure of: \(command)\n".utf8), exitStatus: 1)
+        // The check script runs the save inside: a failing save fails there (`firewallCommand`).
+        if !command.hasPrefix(FirewallScripts.checkMarker), failingCommands.contains(where: command.contains) {
+            // An install's, without the facts that follow it (`FactsScript.followedByRefresh`).
+            let shown = command.range(of: FactsScript.refreshSeparator).map { command[..<$0.lowerBound] } ?? command[...]
+            return CommandResult(stderr: Array("simulated failure of: \(shown)\n".utf8), exitStatus: 1)
         }
         if command == FactsGatherer.command, let result = runLockScript(String(decoding: stdin, as: UTF8.self)) {
             return result
@@ -85,6 +88,17 @@ public actor InMemoryTransport: HostTransport {
             return CommandResult(stdout: factsReport(script: String(decoding: stdin, as: UTF8.self)))
         }
         if let result = firewallCommand(command, stdin: stdin) { return result }
+        // An install followed by the facts of the files it may have replaced (`FactsScript.followedByRefresh`).
+        if let refresh = command.range(of: FactsScript.refreshSeparator) {
+            var result = execute(compound: String(command[..<refresh.lowerBound]))
+            if result.succeeded { result.stdout += factsReport(script: String(command[refresh.upperBound...])) }
+            return result
+        }
+        return execute(compound: command)
+    }
+
+    /// A file commit, an install, or commands joined by `&&`.
+    private func execute(compound command: String) -> CommandResult {
         if command.hasPrefix("{ ") { return commitFile(command.split(separator: " ").map { unquote(String($0)) }) }
         if command.hasPrefix("export DEBIAN_FRONTEND=noninteractive;"), let install = command.range(of: " install "),
            let end = command.range(of: " && for p in ") {
@@ -174,7 +188,7 @@ public actor InMemoryTransport: HostTransport {
             if firewallChangeStatus == 1 { armedRollback = nil }
             return CommandResult(stdout: Array("\(FirewallScripts.armedMarker) 4242\n".utf8))
         }
-        if command == FirewallScripts.checkScript {
+        if command.hasPrefix(FirewallScripts.checkMarker + "\n") {
             if checksBeforeTheChangeRuns > 0 {
                 checksBeforeTheChangeRuns -= 1
                 return CommandResult(exitStatus: FirewallScripts.Exit.changeNotYetRun.rawValue)
@@ -182,16 +196,21 @@ public actor InMemoryTransport: HostTransport {
             guard let status = firewallChangeStatus else {
                 return CommandResult(exitStatus: FirewallScripts.Exit.changeNotYetRun.rawValue)
             }
+            var saved = ""
             if status == 0 {
                 guard armedRollback != nil else { return CommandResult(exitStatus: FirewallScripts.Exit.rollbackRan.rawValue) }
                 armedRollback = nil
+                // The save the script runs once disarmed: logged as a command of its own (as the host's process
+                // list would show it), failing like one.
+                guard let persist = OSFamilies.all.map(\.firewallPersistCommand)
+                        .first(where: { command.contains("{ \($0); }") }) else { return nil }
+                commands.append(persist)
+                let failed = failingCommands.contains(where: persist.contains)
+                if !failed { savedFirewall = filterTable.save }
+                saved = "\(FirewallScripts.savedMarker) \(failed ? 1 : 0)\n"
             }
-            return CommandResult(stdout: Array("\(FirewallScripts.statusMarker) \(status)\n\(filterTable.save)".utf8),
+            return CommandResult(stdout: Array("\(saved)\(FirewallScripts.statusMarker) \(status)\n\(filterTable.save)".utf8),
                                  stderr: status == 0 ? [] : Array("iptables-restore: line 3 failed\n".utf8))
-        }
-        if OSFamilies.all.contains(where: { $0.firewallPersistCommand == command }) {
-            savedFirewall = filterTable.save
-            return CommandResult()
         }
         return nil
     }

@@ -273,4 +273,6 @@ struct LoggedTransport: HostTransport {
     func close() async {
         await base.close()
     }
+
+    var sshPort: Int? { base.sshPort }
 }

@@ -162,8 +162,8 @@ import Testing
     // MARK: the whole engine with in-memory hosts
 
     /// A cluster whose memcache host has someone else's rules in INPUT and a chain of its own.
-    static func fixture() async -> EngineFixture {
-        let fixture = EngineFixture()
+    static func fixture(sshPort: Int? = nil) async -> EngineFixture {
+        let fixture = EngineFixture(sshPort: sshPort)
         await fixture.makeFresh()
         await fixture.transport("mc1").configure {
             $0.filterTable = SimulatedFilterTable(save: "*filter\n:OPS - [0:0]\n-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n"
@@ -172,17 +172,17 @@ import Testing
         return fixture
     }
 
-    static func rendered(_ fixture: EngineFixture) -> [HostRendering] {
+    static func rendered(_ fixture: EngineFixture, rules: [String] = Self.rules) -> [HostRendering] {
         fixture.renderings.map { rendering in
             var copy = rendering
-            if rendering.host.name == "mc1" { copy.firewallRules = FirewallRuleSet(rules: Self.rules) }
+            if rendering.host.name == "mc1" { copy.firewallRules = FirewallRuleSet(rules: rules) }
             return copy
         }
     }
 
-    static func plan(_ fixture: EngineFixture, pool: ConnectionPool? = nil) async throws -> Plan {
+    static func plan(_ fixture: EngineFixture, pool: ConnectionPool? = nil, rules: [String] = Self.rules) async throws -> Plan {
         let builder = PlanBuilder()
-        let renderings = Dictionary(uniqueKeysWithValues: rendered(fixture).map { ($0.host.name, $0) })
+        let renderings = Dictionary(uniqueKeysWithValues: rendered(fixture, rules: rules).map { ($0.host.name, $0) })
         let targets = try builder.targets(inventory: fixture.inventory) { host, _ in renderings[host.name]! }
             .map { target in HostTarget(host: target.host, candidates: target.candidates.filter { $0.family == OSFamilies.el5 }) }
         return await builder.plan(targets, pool: pool ?? fixture.pool, parallel: 3)

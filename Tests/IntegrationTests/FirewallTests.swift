@@ -23,8 +23,17 @@ import Testing
                              "3 services, 3 firewall chains."] {
                 #expect(plan.stdout.contains(expected), "plan lacks \(expected):\n\(plan.stdout)")
             }
+            var logins: [String: Int] = [:]
+            for host in ["mc1", "web1", "web2"] { logins[host] = try await cluster.sshdLogCount(host, "Accepted publickey for root ") }
             let apply = try await clusterctl(["apply", "-i", cluster.inventoryPath, "--yes"])
             try #require(apply.status == 0, "\(apply.stdout)\n\(apply.stderr)")
+            // No rule of the default templates can match SSH: each host's change went through the run's one
+            // connection (no second one to check SSH, no snapshot or rollback armed).
+            for host in ["mc1", "web1", "web2"] {
+                #expect(try await cluster.sshdLogCount(host, "Accepted publickey for root ") == logins[host]! + 1,
+                        "\(host): one SSH connection for the whole apply")
+                #expect(try await cluster.ssh(host, "test -e /var/lib/clusterctl/firewall-previous.rules").status != 0)
+            }
 
             // memcached: web hosts and mc1 itself yes; the other host and the machine (198.18.0.1) no.
             for web in ["web1", "web2"] {
@@ -135,6 +144,34 @@ import Testing
             // And the next plan wants the (overridden) change again: nothing pretends it happened.
             let plan = try await clusterctl(["plan", "-i", cluster.inventoryPath, "--templates", templates])
             #expect(plan.stdout.contains("~ firewall chain CLUSTERCTL (rules differ)"), "\(plan.stdout)")
+        }
+    }
+
+    @Test func ruleThatCouldMatchSSHButDoesNotIsCheckedOverANewConnectionThenSaved() async throws {
+        try await TestCluster.withCluster(memcache: 1, web: 1) { cluster in
+            // A template override with a rule that could match SSH (a source-bound DROP), but not from here.
+            let templates = NSTemporaryDirectory() + "clusterctl-guarded-\(UUID().uuidString)"
+            defer { try? FileManager.default.removeItem(atPath: templates) }
+            try FileManager.default.createDirectory(atPath: templates, withIntermediateDirectories: true)
+            let bundled = try String(contentsOfFile: Self.bundledTemplate("firewall-web.rules.mustache"), encoding: .utf8)
+            let guarded = "-A CLUSTERCTL -s 203.0.113.0/24 -j DROP"
+            try (bundled + "-A {{firewallChain}} -s 203.0.113.0/24 -j DROP\n")
+                .write(toFile: templates + "/firewall-web.rules.mustache", atomically: true, encoding: .utf8)
+            let before = try await cluster.sshdLogCount("web1", "Accepted publickey for root ")
+            expectSuccess(try await clusterctl(["apply", "-i", cluster.inventoryPath, "--yes", "--templates", templates,
+                                                "--firewall-rollback-seconds", "8"]))
+            // The protection ran: a snapshot, a second connection that disarmed the rollback, then the save.
+            #expect(try await cluster.sshdLogCount("web1", "Accepted publickey for root ") == before + 2)
+            #expect(try await cluster.ssh("web1", "test -s /var/lib/clusterctl/firewall-previous.rules").status == 0)
+            #expect(try await cluster.ssh("web1", "test -e /var/lib/clusterctl/firewall-rollback.armed").status != 0)
+            #expect(try await cluster.run("web1", "cat /etc/sysconfig/iptables").contains(guarded + "\n"))
+            // Disarmed for good: past the rollback's time the rules are still the new ones.
+            try await Task.sleep(for: .seconds(10))
+            #expect(try await iptablesSave(cluster, "web1").contains(guarded + "\n"))
+            #expect(try await cluster.ssh("web1", "test -e /var/lib/clusterctl/firewall-rollback.log").status != 0,
+                    "no rollback fired")
+            let plan = try await clusterctl(["plan", "-i", cluster.inventoryPath, "--templates", templates, "--detailed-exitcode"])
+            #expect(plan.status == 0, "\(plan.stdout)")
         }
     }
 

@@ -28,6 +28,8 @@ public struct FirewallTiming: Sendable {
 ///    the OS way (`OSFamily.firewallPersistCommand`).
 /// When no new connection works the host is reported failed and nothing is persisted: the rollback restores
 /// the previous rules by itself within `rollbackSeconds`.
+/// A change that provably cannot cut SSH (`SSHSafety`, given the transport's `sshPort`) skips all of it: applied,
+/// saved and read back in one exec (`FirewallScripts.directScript`).
 public struct FirewallApplier: Sendable {
     public var family: OSFamily
     public var rollbackSeconds: Int
@@ -42,6 +44,10 @@ public struct FirewallApplier: Sendable {
     public func apply(_ change: FirewallChange, transport: HostTransport, reconnect: Reconnector?) async throws {
         let step = "firewall \(change.chain)"
         func fail(_ message: String) -> ApplyError { ApplyError(step: step, message: message) }
+        // The port the connection really reached (after ~/.ssh/config and jump hosts), not the inventory's.
+        if let sshPort = transport.sshPort, SSHSafety.cannotCutSSH(change.rules, sshPorts: [22, sshPort]) {
+            return try await applyDirectly(change, transport: transport, step: step, fail: fail)
+        }
         let restoresWithin = "the host restores its previous rules within \(rollbackSeconds) s; nothing was saved"
         guard let reconnect else { throw fail("no way to open a new connection to check SSH after the change; rules not changed") }
 
@@ -87,6 +93,23 @@ public struct FirewallApplier: Sendable {
             try verify(change, applied: try result(of: checked, step: step, fail: fail), fail: fail)
             return
         }
+    }
+
+    /// A change no rule of which can match SSH: applied and saved in one exec of the run's connection.
+    private func applyDirectly(_ change: FirewallChange, transport: HostTransport, step: String,
+                               fail: (String) -> ApplyError) async throws {
+        let ran: CommandResult
+        do {
+            ran = try await transport.run(FirewallScripts.directScript(persist: family.firewallPersistCommand),
+                                          stdin: Array(FirewallScripts.restoreInput(change).utf8))
+        } catch {
+            throw fail("connection lost while changing the rules (\(error)); no rule of the change can match SSH")
+        }
+        guard ran.succeeded, FirewallScripts.parseCheckOutput(ran.stdoutText) != nil else {
+            throw fail(ran.exitStatus == FirewallScripts.Exit.pendingRollback.rawValue
+                       ? describeArmFailure(ran) : "changing the rules failed: " + Self.describe(ran))
+        }
+        try verify(change, applied: try result(of: ran, step: step, fail: fail), fail: fail)
     }
 
     /// The table after the change, from the check script's report (which has disarmed the rollback).

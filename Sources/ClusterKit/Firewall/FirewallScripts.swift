@@ -61,6 +61,14 @@ public enum FirewallScripts {
 
     private static func q(_ path: String) -> String { ShellQuote.quote(path) }
 
+    /// Changes nothing while an earlier apply's rollback is armed: it would undo this change when it fires.
+    private static let pendingRollbackCheck = """
+        if [ -f \(q(markerPath)) ] && { read -r p < \(q(markerPath)); } 2>/dev/null && kill -0 "$p" 2>/dev/null; then
+          echo "a firewall rollback of an earlier apply is still pending (pid $p); try again after it ran" >&2
+          exit \(Exit.pendingRollback.rawValue)
+        fi
+        """
+
     /// Run with `restoreInput` on stdin. Prints `armedMarker PID` and returns; the change runs
     /// `changeDelay` later. Exits with an `Exit` code, having changed nothing, when it cannot arm.
     /// Every process started here costs milliseconds on every host of a cold apply (issue 15), so tests and
@@ -77,10 +85,7 @@ public enum FirewallScripts {
         return """
         umask 077
         [ -d \(q(stateDirectory)) ] || mkdir -p \(q(stateDirectory)) || exit \(Exit.snapshotFailed.rawValue)
-        if [ -f \(marker) ] && { read -r p < \(marker); } 2>/dev/null && kill -0 "$p" 2>/dev/null; then
-          echo "a firewall rollback of an earlier apply is still pending (pid $p); try again after it ran" >&2
-          exit \(Exit.pendingRollback.rawValue)
-        fi
+        \(pendingRollbackCheck)
         rm -f \(q(statusPath)) \(q(afterPath)) \(q(errorPath))
         cat > \(q(nextPath)) || exit \(Exit.snapshotFailed.rawValue)
         iptables-save -t filter > \(q(snapshotPath)) || { echo 'iptables-save failed' >&2; exit \(Exit.snapshotFailed.rawValue); }
@@ -120,6 +125,27 @@ public enum FirewallScripts {
         [ -s \(q(errorPath)) ] && cat \(q(errorPath)) >&2
         echo "\(statusMarker) $s"
         cat \(q(afterPath))
+        """
+    }
+
+    /// Marks the direct script (for `InMemoryTransport`).
+    public static let directMarker = "# clusterctl firewall direct"
+
+    /// For a change that cannot cut SSH (`SSHSafety`): run with `restoreInput` on stdin, it applies the change
+    /// at once (one `iptables-restore --noflush`, atomic), saves it with `persist` and reports like
+    /// `checkScript`, all in this exec. A rollback still pending from an earlier apply would undo the change
+    /// when it fires: then it changes nothing and exits `Exit.pendingRollback`.
+    public static func directScript(persist: String) -> String {
+        """
+        \(directMarker)
+        \(pendingRollbackCheck)
+        if iptables-restore --noflush; then
+          s=0
+          { \(persist); } </dev/null >&2
+          echo "\(savedMarker) $?"
+        else s=1; fi
+        echo "\(statusMarker) $s"
+        iptables-save -t filter
         """
     }
 

@@ -77,6 +77,8 @@ public struct BecomeTransport: HostTransport {
     public func close() async {
         await base.close()
     }
+
+    public var sshPort: Int? { base.sshPort }
 }
 
 public struct BecomeError: Error, CustomStringConvertible, Equatable {

@@ -8,9 +8,14 @@ public protocol HostTransport: Sendable {
     /// Writes `data` to `path` with `mode` (creating or truncating it).
     func upload(_ data: [UInt8], to path: String, mode: Int32) async throws
     func close() async
+    /// The TCP port of the host's SSH server this connection reached (after ~/.ssh/config, through any jump
+    /// host); nil when unknown. A firewall change that cannot match it needs no lock-out protection (`SSHSafety`).
+    var sshPort: Int? { get }
 }
 
 extension HostTransport {
+    public var sshPort: Int? { nil }
+
     public func run(_ command: String) async throws -> CommandResult {
         try await run(command, stdin: [])
     }

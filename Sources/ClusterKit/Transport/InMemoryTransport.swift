@@ -45,7 +45,7 @@ public actor InMemoryTransport: HostTransport {
     // The firewall (FirewallScripts): the filter table, the rollback the apply script arms, what was saved.
     public var filterTable = SimulatedFilterTable()
     /// The table the armed rollback would restore; nil when no rollback is armed.
-    public private(set) var armedRollback: SimulatedFilterTable?
+    public internal(set) var armedRollback: SimulatedFilterTable?
     /// What `service iptables save` stored (/etc/sysconfig/iptables).
     public private(set) var savedFirewall: String?
     /// The status file of the last change (0 applied, 1 refused); nil before any.
@@ -66,7 +66,12 @@ public actor InMemoryTransport: HostTransport {
     public var runLockSerial: String?
     public internal(set) var journalLines: [String] = []
 
-    public init() {}
+    /// As a real host's would report it; nil (the default) leaves every firewall change protected.
+    public nonisolated let sshPort: Int?
+
+    public init(sshPort: Int? = nil) {
+        self.sshPort = sshPort
+    }
 
     public func configure(_ body: @Sendable (isolated InMemoryTransport) -> Void) { body(self) }
 
@@ -75,8 +80,9 @@ public actor InMemoryTransport: HostTransport {
         commands.append(command)
         for _ in 0..<yieldsBeforeCommands { await Task.yield() }
         await journal?.append("\(label): \(command)")
-        // The check script runs the save inside: a failing save fails there (`firewallCommand`).
-        if !command.hasPrefix(FirewallScripts.checkMarker), failingCommands.contains(where: command.contains) {
+        // The firewall scripts run the save inside: a failing save fails there (`save`).
+        if !command.hasPrefix(FirewallScripts.checkMarker), !command.hasPrefix(FirewallScripts.directMarker),
+           failingCommands.contains(where: command.contains) {
             // An install's, without the facts that follow it (`FactsScript.followedByRefresh`).
             let shown = command.range(of: FactsScript.refreshSeparator).map { command[..<$0.lowerBound] } ?? command[...]
             return CommandResult(stderr: Array("simulated failure of: \(shown)\n".utf8), exitStatus: 1)
@@ -188,6 +194,17 @@ public actor InMemoryTransport: HostTransport {
             if firewallChangeStatus == 1 { armedRollback = nil }
             return CommandResult(stdout: Array("\(FirewallScripts.armedMarker) 4242\n".utf8))
         }
+        if command.hasPrefix(FirewallScripts.directMarker + "\n") {
+            if armedRollback != nil {
+                return CommandResult(stderr: Array("a firewall rollback ... is still pending\n".utf8),
+                                     exitStatus: FirewallScripts.Exit.pendingRollback.rawValue)
+            }
+            guard filterTable.restore(String(decoding: stdin, as: UTF8.self), noflush: true) else {
+                return CommandResult(stdout: Array("\(FirewallScripts.statusMarker) 1\n\(filterTable.save)".utf8),
+                                     stderr: Array("iptables-restore: line 3 failed\n".utf8))
+            }
+            return CommandResult(stdout: Array("\(save(command))\(FirewallScripts.statusMarker) 0\n\(filterTable.save)".utf8))
+        }
         if command.hasPrefix(FirewallScripts.checkMarker + "\n") {
             if checksBeforeTheChangeRuns > 0 {
                 checksBeforeTheChangeRuns -= 1
@@ -200,19 +217,23 @@ public actor InMemoryTransport: HostTransport {
             if status == 0 {
                 guard armedRollback != nil else { return CommandResult(exitStatus: FirewallScripts.Exit.rollbackRan.rawValue) }
                 armedRollback = nil
-                // The save the script runs once disarmed: logged as a command of its own (as the host's process
-                // list would show it), failing like one.
-                guard let persist = OSFamilies.all.map(\.firewallPersistCommand)
-                        .first(where: { command.contains("{ \($0); }") }) else { return nil }
-                commands.append(persist)
-                let failed = failingCommands.contains(where: persist.contains)
-                if !failed { savedFirewall = filterTable.save }
-                saved = "\(FirewallScripts.savedMarker) \(failed ? 1 : 0)\n"
+                saved = save(command)
             }
             return CommandResult(stdout: Array("\(saved)\(FirewallScripts.statusMarker) \(status)\n\(filterTable.save)".utf8),
                                  stderr: status == 0 ? [] : Array("iptables-restore: line 3 failed\n".utf8))
         }
         return nil
+    }
+
+    /// The save a firewall script runs (its family's `firewallPersistCommand`): logged as a command of its own
+    /// (as the host's process list would show it), failing like one. Returns the script's `savedMarker` line.
+    private func save(_ script: String) -> String {
+        guard let persist = OSFamilies.all.map(\.firewallPersistCommand).first(where: { script.contains("{ \($0); }") })
+        else { return "" }
+        commands.append(persist)
+        let failed = failingCommands.contains(where: persist.contains)
+        if !failed { savedFirewall = filterTable.save }
+        return "\(FirewallScripts.savedMarker) \(failed ? 1 : 0)\n"
     }
 
     private func word(after prefix: String, in line: String) -> String? {
@@ -291,7 +312,12 @@ public actor InMemoryTransport: HostTransport {
 
 public actor CommandJournal {
     public private(set) var entries: [String] = []
-    public init() {}
+    /// As a real host's would report it; nil (the default) leaves every firewall change protected.
+    public nonisolated let sshPort: Int?
+
+    public init(sshPort: Int? = nil) {
+        self.sshPort = sshPort
+    }
     public func append(_ entry: String) { entries.append(entry) }
     public func index(of entry: String) -> Int? { entries.firstIndex(of: entry) }
 }

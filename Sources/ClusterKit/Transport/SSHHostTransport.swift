@@ -62,4 +62,6 @@ public final class SSHHostTransport: HostTransport {
     public func close() async {
         await connection.close()
     }
+
+    public var sshPort: Int? { connection.config.port }
 }

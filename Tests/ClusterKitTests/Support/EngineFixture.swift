@@ -20,7 +20,8 @@ struct EngineFixture {
     var inventory: Inventory
     var transports: [String: InMemoryTransport]
 
-    init(cacheSizeMB: Int = 64, webCount: Int = 2, withOtherHost: Bool = false) {
+    /// `sshPort`: what every host's transport reports (nil: unknown, every firewall change protected).
+    init(cacheSizeMB: Int = 64, webCount: Int = 2, withOtherHost: Bool = false, sshPort: Int? = nil) {
         let ssh = SSHSettings(user: "root", port: 22)
         var hosts = [Host(name: "mc1", roles: [.memcache], address: "198.18.0.11", privateAddress: "198.18.0.11", ssh: ssh)]
         for i in 1...webCount {
@@ -33,7 +34,7 @@ struct EngineFixture {
         inventory = Inventory(ssh: ssh, memcached: MemcachedSettings(cacheSizeMB: cacheSizeMB), php: PHPSettings(),
                               hosts: hosts)
         var transports: [String: InMemoryTransport] = [:]
-        for host in hosts { transports[host.name] = InMemoryTransport() }
+        for host in hosts { transports[host.name] = InMemoryTransport(sshPort: sshPort) }
         self.transports = transports
     }
 

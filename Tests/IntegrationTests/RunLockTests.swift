@@ -62,6 +62,7 @@ import Glibc
     @Test func sigintOneSecondIntoAColdApplyPrintsTheRecapAndLeavesNoLockNorTemporaryFile() async throws {
         try await TestCluster.withCluster(memcache: 1, web: 3) { cluster in
             let hosts = ["mc1", "web1", "web2", "web3"]
+            try await slowMirror(cluster, hosts)
             let apply = try Background.clusterctl(["apply", "-i", cluster.inventoryPath, "--yes"])
             try await Task.sleep(for: .seconds(1))
             apply.signal(SIGINT)
@@ -97,6 +98,7 @@ import Glibc
     @Test func aSecondSIGINTAbortsAtOnceAndTheHostsStillReleaseTheirLocks() async throws {
         try await TestCluster.withCluster(memcache: 1, web: 2) { cluster in
             let hosts = ["mc1", "web1", "web2"]
+            try await slowMirror(cluster, hosts)
             let apply = try Background.clusterctl(["apply", "-i", cluster.inventoryPath, "--yes"])
             try await Task.sleep(for: .seconds(1))
             apply.signal(SIGINT)
@@ -189,6 +191,7 @@ import Glibc
             (ssh["user"], ssh["become"]) = ("deploy", "sudo")
             json["ssh"] = ssh
             let inventory = try writeInventory(cluster, "inventory-deploy.json", json)
+            try await slowMirror(cluster, ["mc1", "web1"])
             let apply = try Background.clusterctl(["apply", "-i", inventory, "--yes"])
             var held = ""
             for _ in 0..<100 where held.isEmpty {
@@ -320,6 +323,12 @@ import Glibc
               let finished = mine.first(where: { $0.0 == "host-finished" })?.1 else { return }
         print(String(format: "\(host): lock + cleanup + facts exec %.0f ms; journal + release exec %.0f ms",
                      firstStep.timeIntervalSince(started) * 1000, finished.timeIntervalSince(lastStep) * 1000))
+    }
+
+    /// Every `yum install` on `hosts` waits 2 s first (the el5 yum's test knob): an apply signalled a second
+    /// in is still mid-way however fast the machine runs it.
+    private func slowMirror(_ cluster: TestCluster, _ hosts: [String]) async throws {
+        for host in hosts { _ = try await cluster.run(host, "mkdir -p /etc/cct-test && echo 2 > /etc/cct-test/yum-delay") }
     }
 
     private func journal(_ cluster: TestCluster, _ host: String) async throws -> [String] {

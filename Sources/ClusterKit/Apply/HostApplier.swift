@@ -40,7 +40,7 @@ public struct HostApplier: Sendable {
         var applied = 0
         var installedPackages = false
         // The files to edit as the last install left them, read by that install's exec (`installCommand`).
-        var filesAfterInstall: (facts: HostFacts, query: FactsQuery)?
+        var filesAfterInstall: HostFacts?
         var waitedForServices = false
         var index = 0
         var step = "apply"
@@ -85,9 +85,8 @@ public struct HostApplier: Sendable {
                                 throw ApplyError(step: step, message: "installed, but the files to edit were not reported")
                             }
                             do {
-                                filesAfterInstall = (try FactsParser.parse(report, host: hostName,
-                                                                           candidates: [FactsCandidate(family: family, query: reread)]),
-                                                     reread)
+                                filesAfterInstall = try FactsParser.parse(report, host: hostName,
+                                                                          candidates: [FactsCandidate(family: family, query: reread)])
                             } catch {
                                 throw ApplyError(step: step, message: "installed, but reading the files to edit failed: \(error)")
                             }
@@ -107,13 +106,12 @@ public struct HostApplier: Sendable {
                     guard var file = change.file else { throw ApplyError(step: "write", message: "change without file") }
                     if installedPackages, let settings = file.editSettings {
                         // Packages just installed may have created or replaced the file the plan saw.
-                        var current = filesAfterInstall?.facts
-                        if filesAfterInstall?.query.files.contains(file.path) != true {
-                            current = try await FactsGatherer.gather(
-                                host: hostName, query: FactsQuery(packages: [], services: [], files: [file.path], firewall: false),
-                                family: family, transport: transport)
+                        // The last install read every file the steps after it edit, this one too (files come
+                        // after all packages).
+                        guard let current = filesAfterInstall else {
+                            throw ApplyError(step: "write \(file.path)", message: "the file was not read after the install")
                         }
-                        guard let current, let refreshed = reEdit(file, settings: settings, current: current) else {
+                        guard let refreshed = reEdit(file, settings: settings, current: current) else {
                             break   // already as desired: counted as done below
                         }
                         file = refreshed

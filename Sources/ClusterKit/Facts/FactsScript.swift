@@ -93,9 +93,7 @@ public enum FactsScript {
             "case $cct_family in",
         ]
         for candidate in candidates {
-            lines.append(ShellQuote.quote(candidate.family.key) + ")")
-            lines.append(queryCommands(candidate.query, family: candidate.family, root: root))
-            lines.append(";;")
+            lines += branch(candidate.query, family: candidate.family, root: root)
         }
         lines.append("esac")
         lines.append("echo end-facts")
@@ -106,11 +104,14 @@ public enum FactsScript {
     /// when the command succeeds: the files packages may just have created or replaced, read in the same exec
     /// (no second shell, no detection). `refreshedFacts` finds the report after the command's own output.
     public static func followedByRefresh(_ command: String, query: FactsQuery, family: OSFamily) -> String {
-        let key = ShellQuote.quote(family.key)
-        return command + refreshSeparator + "\n" + [
-            "cct_family=\(key)", "echo \"family $cct_family\"",
-            "case $cct_family in", key + ")", queryCommands(query, family: family), ";;", "esac", "echo end-facts",
-        ].joined(separator: "\n") + "\n}"
+        let lines = ["cct_family=\(ShellQuote.quote(family.key))", "echo \"family $cct_family\"", "case $cct_family in"]
+            + branch(query, family: family) + ["esac", "echo end-facts"]
+        return command + refreshSeparator + "\n" + lines.joined(separator: "\n") + "\n}"
+    }
+
+    /// The `case $cct_family in` branch that asks `query` on a host of `family`.
+    private static func branch(_ query: FactsQuery, family: OSFamily, root: String = "") -> [String] {
+        [ShellQuote.quote(family.key) + ")", queryCommands(query, family: family, root: root), ";;"]
     }
 
     /// Where `followedByRefresh` appends to the command.

@@ -127,7 +127,7 @@ public enum FactsGatherer {
         return (candidate, facts)
     }
 
-    /// The facts of one family's query (re-reading a file after an install, checking a saved plan).
+    /// The facts of one family's query (checking a saved plan).
     public static func gather(host: String, query: FactsQuery, family: OSFamily,
                               transport: HostTransport) async throws -> HostFacts {
         try await gather(host: host, candidates: [FactsCandidate(family: family, query: query)], transport: transport).1

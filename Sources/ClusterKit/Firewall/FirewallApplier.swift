@@ -90,7 +90,10 @@ public struct FirewallApplier: Sendable {
                 continue
             }
             await fresh.close()
-            try verify(change, applied: try result(of: checked, step: step, fail: fail), fail: fail)
+            let table = try result(of: checked, step: step, fail: fail) {
+                "checking the change failed: \($0); the host restores its previous rules within \(rollbackSeconds) s"
+            }
+            try verify(change, applied: table, fail: fail)
             return
         }
     }
@@ -105,15 +108,15 @@ public struct FirewallApplier: Sendable {
         } catch {
             throw fail("connection lost while changing the rules (\(error)); no rule of the change can match SSH")
         }
-        guard ran.succeeded, FirewallScripts.parseCheckOutput(ran.stdoutText) != nil else {
-            throw fail(ran.exitStatus == FirewallScripts.Exit.pendingRollback.rawValue
-                       ? describeArmFailure(ran) : "changing the rules failed: " + Self.describe(ran))
-        }
-        try verify(change, applied: try result(of: ran, step: step, fail: fail), fail: fail)
+        if ran.exitStatus == FirewallScripts.Exit.pendingRollback.rawValue { throw fail(describeArmFailure(ran)) }
+        let table = try result(of: ran, step: step, fail: fail) { "changing the rules failed: \($0)" }
+        try verify(change, applied: table, fail: fail)
     }
 
-    /// The table after the change, from the check script's report (which has disarmed the rollback).
-    private func result(of checked: CommandResult, step: String, fail: (String) -> ApplyError) throws -> FilterTable {
+    /// The table after the change, from the check (or direct) script's report; `unreadable` words a failed or
+    /// unreadable run, given its description.
+    private func result(of checked: CommandResult, step: String, fail: (String) -> ApplyError,
+                        unreadable: (String) -> String) throws -> FilterTable {
         switch FirewallScripts.Exit(rawValue: checked.exitStatus) {
         case .rollbackRan?:
             throw fail("the rollback restored the previous rules before it could be disarmed "
@@ -125,8 +128,7 @@ public struct FirewallApplier: Sendable {
             break
         }
         guard checked.succeeded, let report = FirewallScripts.parseCheckOutput(checked.stdoutText) else {
-            throw fail("checking the change failed: \(Self.describe(checked)); "
-                       + "the host restores its previous rules within \(rollbackSeconds) s")
+            throw fail(unreadable(Self.describe(checked)))
         }
         let why = checked.stderrText.split(separator: "\n").suffix(3).joined(separator: " / ")
         guard report.applied else {

@@ -184,21 +184,18 @@ public actor InMemoryTransport: HostTransport {
     /// The apply script (snapshot, arm, and the change, which a real host runs a second later), the check
     /// script run over a new connection (report, disarm) and the save.
     private func firewallCommand(_ command: String, stdin: [UInt8]) -> CommandResult? {
+        // Both refuse while an earlier apply's rollback is armed (`FirewallScripts.pendingRollbackCheck`).
+        let pending = CommandResult(stderr: Array("a firewall rollback ... is still pending\n".utf8),
+                                    exitStatus: FirewallScripts.Exit.pendingRollback.rawValue)
         if command.contains(FirewallScripts.armedMarker) {
-            if armedRollback != nil {
-                return CommandResult(stderr: Array("a firewall rollback ... is still pending\n".utf8),
-                                     exitStatus: FirewallScripts.Exit.pendingRollback.rawValue)
-            }
+            if armedRollback != nil { return pending }
             armedRollback = filterTable
             firewallChangeStatus = filterTable.restore(String(decoding: stdin, as: UTF8.self), noflush: true) ? 0 : 1
             if firewallChangeStatus == 1 { armedRollback = nil }
             return CommandResult(stdout: Array("\(FirewallScripts.armedMarker) 4242\n".utf8))
         }
         if command.hasPrefix(FirewallScripts.directMarker + "\n") {
-            if armedRollback != nil {
-                return CommandResult(stderr: Array("a firewall rollback ... is still pending\n".utf8),
-                                     exitStatus: FirewallScripts.Exit.pendingRollback.rawValue)
-            }
+            if armedRollback != nil { return pending }
             guard filterTable.restore(String(decoding: stdin, as: UTF8.self), noflush: true) else {
                 return CommandResult(stdout: Array("\(FirewallScripts.statusMarker) 1\n\(filterTable.save)".utf8),
                                      stderr: Array("iptables-restore: line 3 failed\n".utf8))
@@ -312,12 +309,7 @@ public actor InMemoryTransport: HostTransport {
 
 public actor CommandJournal {
     public private(set) var entries: [String] = []
-    /// As a real host's would report it; nil (the default) leaves every firewall change protected.
-    public nonisolated let sshPort: Int?
-
-    public init(sshPort: Int? = nil) {
-        self.sshPort = sshPort
-    }
+    public init() {}
     public func append(_ entry: String) { entries.append(entry) }
     public func index(of entry: String) -> Int? { entries.firstIndex(of: entry) }
 }
